@@ -1,0 +1,352 @@
+//! The safe client API. Every method may be called from any thread; the
+//! connection itself lives on the engine's loop thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::codec::{Limits, Message};
+use crate::engine::dispatch::Pattern;
+use crate::engine::{self, ClientShared, Command, Dispatcher, EngineShared, Oneshot, Reply, action_id};
+use crate::error::{Error, Result};
+use crate::options::{Auth, Options};
+
+/// Connection state (`enum ami_state` of the C API, same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    /// No connection.
+    Disconnected = 0,
+    /// Resolving, connecting, or waiting for the banner.
+    Connecting = 1,
+    /// Banner read.
+    Connected = 2,
+    /// Login accepted.
+    LoggedIn = 3,
+    /// Waiting to reconnect after a lost connection.
+    Reconnecting = 4,
+    /// Closed for good.
+    Closed = 5,
+}
+
+impl State {
+    pub(crate) fn from_u8(v: u8) -> State {
+        match v {
+            1 => State::Connecting,
+            2 => State::Connected,
+            3 => State::LoggedIn,
+            4 => State::Reconnecting,
+            5 => State::Closed,
+            _ => State::Disconnected,
+        }
+    }
+}
+
+static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
+
+/// An AMI client: one connection, any number of threads.
+///
+/// ```no_run
+/// use ami::{Client, Message, Options};
+/// let client = Client::new(Options::default());
+/// client.connect("127.0.0.1", 5038)?;
+/// client.login("admin", "admin")?;
+/// client.subscribe("Hangup", |event| println!("{:?}", event.get("Channel")))?;
+/// let status = client.action("CoreStatus", &[])?;
+/// println!("{:?}", status.get("CoreCurrentCalls"));
+/// # Ok::<(), ami::Error>(())
+/// ```
+pub struct Client {
+    shared: Arc<ClientShared>,
+    engine: Arc<EngineShared>,
+    options: Options,
+    credentials: Mutex<Option<(String, String)>>,
+}
+
+impl Client {
+    /// A client on the process-wide engine.
+    ///
+    /// # Panics
+    /// Only if the process cannot start the engine's thread at all; use
+    /// [`Client::try_new`] to get that as an error.
+    pub fn new(options: Options) -> Client {
+        match Client::try_new(options) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A client on the process-wide engine, or an error if it cannot start.
+    pub fn try_new(options: Options) -> Result<Client> {
+        Client::build(Arc::clone(engine::global()?.shared()), options)
+    }
+
+    /// A client on an engine of the caller's.
+    pub fn with_engine(engine: &engine::Engine, options: Options) -> Result<Client> {
+        Client::build(Arc::clone(engine.shared()), options)
+    }
+
+    fn build(engine: Arc<EngineShared>, options: Options) -> Result<Client> {
+        let id = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
+        let dispatch = Dispatcher::new(
+            id,
+            options.event_queue_limit,
+            options.overflow,
+            options.event_queue,
+            Arc::clone(&engine),
+        )
+        .map_err(|e| Error::Internal(format!("cannot create the event queue: {e}")))?;
+        let limits = Limits { max_message: options.max_message_size, max_headers: options.max_headers };
+        let shared = Arc::new(ClientShared::new(id, Arc::new(dispatch), limits));
+        Ok(Client { shared, engine, options, credentials: Mutex::new(None) })
+    }
+
+    /// The options this client was made with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    fn not_in_callback(&self, what: &str) -> Result<()> {
+        if self.shared.dispatch.on_dispatch_thread() {
+            return Err(Error::WouldDeadlock(format!(
+                "{what} blocks, and was called from a callback of the same client: use the async form"
+            )));
+        }
+        Ok(())
+    }
+
+    fn not_closed(&self) -> Result<()> {
+        if self.shared.state() == State::Closed {
+            return Err(Error::Closed("the client is closed".into()));
+        }
+        Ok(())
+    }
+
+    /// Connects and waits for the `Asterisk Call Manager/` banner, which it
+    /// returns. Names are resolved off the loop thread; the whole connect is
+    /// bounded by `connect_timeout`.
+    pub fn connect(&self, host: &str, port: u16) -> Result<String> {
+        self.not_in_callback("connect")?;
+        self.not_closed()?;
+        if self.options.tls {
+            return Err(Error::Tls("TLS is not available in this build yet".into()));
+        }
+        if host.is_empty() {
+            return Err(Error::InvalidArgument("empty host".into()));
+        }
+        let done = Arc::new(Oneshot::new());
+        self.engine.submit(Command::Connect {
+            client: Arc::clone(&self.shared),
+            host: host.to_string(),
+            port,
+            timeout: self.options.connect_timeout,
+            done: Arc::clone(&done),
+        });
+        done.wait()
+    }
+
+    /// Logs in with `options.auth` (plain or MD5 challenge) and the event
+    /// mask of `options.events`. A rejected login is `Error::Auth`.
+    pub fn login(&self, username: &str, secret: &str) -> Result<Message> {
+        self.not_in_callback("login")?;
+        let mut login = Message::action("Login")?;
+        login.add("Username", username)?;
+        match self.options.auth {
+            Auth::Plain => login.add("Secret", secret)?,
+            Auth::Md5 => {
+                let challenge = self.send(&Message::action("Challenge")?.with("AuthType", "MD5")?)?;
+                let Some(challenge) = challenge.get("Challenge").filter(|_| challenge.is_success()) else {
+                    let why = challenge.get("Message").unwrap_or("no challenge in the answer");
+                    return Err(Error::Auth(format!("MD5 challenge refused: {why}")));
+                };
+                let key = crate::md5::hex(format!("{challenge}{secret}").as_bytes());
+                login.add("AuthType", "MD5")?;
+                login.add("Key", &key)?;
+            }
+        }
+        login.add("Events", &self.options.events)?;
+        let response = self.send(&login)?;
+        if !response.is_success() {
+            let why = response.get("Message").unwrap_or("login rejected");
+            return Err(Error::Auth(why.to_string()));
+        }
+        *self.credentials.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((username.to_string(), secret.to_string()));
+        self.shared.set_state(State::LoggedIn, None);
+        Ok(response)
+    }
+
+    /// The banner of the current connection.
+    pub fn banner(&self) -> Option<String> {
+        self.shared.banner.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// Encodes an action, adding a generated ActionID when it has none.
+    fn encode(&self, action: &Message) -> Result<(Arc<str>, Vec<u8>)> {
+        match action.get("Action") {
+            Some(name) if !name.trim().is_empty() => {}
+            _ => return Err(Error::InvalidArgument("the message has no Action header".into())),
+        }
+        let mut bytes = action.to_wire()?;
+        let id: Arc<str> = match action.action_id() {
+            Some(id) if !id.is_empty() => id.into(),
+            _ => {
+                let id = action_id::next();
+                bytes.truncate(bytes.len() - 2);
+                bytes.extend_from_slice(b"ActionID: ");
+                bytes.extend_from_slice(id.as_bytes());
+                bytes.extend_from_slice(b"\r\n\r\n");
+                id.into()
+            }
+        };
+        Ok((id, bytes))
+    }
+
+    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply) -> Result<()> {
+        self.not_closed()?;
+        let (action_id, bytes) = self.encode(action)?;
+        self.engine.submit(Command::Send {
+            id: self.shared.id,
+            action_id,
+            bytes,
+            wait_event: action.waits_for_event().map(Into::into),
+            timeout: timeout.unwrap_or(self.options.action_timeout),
+            reply,
+        });
+        Ok(())
+    }
+
+    /// Sends an action and waits for its response (list responses carry
+    /// their events in [`Message::list`]) within `action_timeout`.
+    /// A `Response: Error` is a response, not an `Err`.
+    pub fn send(&self, action: &Message) -> Result<Message> {
+        self.send_timeout(action, None)
+    }
+
+    /// [`Client::send`] with its own deadline (`None`: the default).
+    pub fn send_timeout(&self, action: &Message, timeout: Option<Duration>) -> Result<Message> {
+        self.not_in_callback("send")?;
+        let slot = Arc::new(Oneshot::new());
+        self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)))?;
+        slot.wait()
+    }
+
+    /// Sends an action; `callback` runs exactly once on the dispatch thread
+    /// with the response or the error (timeout, disconnect, close). If this
+    /// returns `Err`, the callback will not run.
+    pub fn send_async(
+        &self,
+        action: &Message,
+        callback: impl FnOnce(Result<Message>) + Send + 'static,
+    ) -> Result<()> {
+        self.send_async_timeout(action, None, callback)
+    }
+
+    /// [`Client::send_async`] with its own deadline.
+    pub fn send_async_timeout(
+        &self,
+        action: &Message,
+        timeout: Option<Duration>,
+        callback: impl FnOnce(Result<Message>) + Send + 'static,
+    ) -> Result<()> {
+        self.shared.dispatch.prepare_responses()?;
+        self.submit(action, timeout, Reply::Callback(Box::new(callback)))
+    }
+
+    /// Builds and sends an action from a name and header pairs.
+    pub fn action(&self, name: &str, headers: &[(&str, &str)]) -> Result<Message> {
+        let mut action = Message::action(name)?;
+        for (n, v) in headers {
+            action.add(n, v)?;
+        }
+        self.send(&action)
+    }
+
+    /// Calls `callback` on the dispatch thread for each event whose name
+    /// matches `pattern`: an exact name (case-insensitive), a prefix ending
+    /// in `*`, or `*` / empty for all. Returns the subscription id (never 0).
+    pub fn subscribe(
+        &self,
+        pattern: &str,
+        callback: impl Fn(&Message) + Send + Sync + 'static,
+    ) -> Result<u64> {
+        self.not_closed()?;
+        self.shared.dispatch.subscribe(Pattern::parse(Some(pattern)), Arc::new(callback))
+    }
+
+    /// Ends a subscription; false if there was none with that id. From any
+    /// thread but the dispatch thread, no callback of it runs after this returns.
+    pub fn unsubscribe(&self, subscription: u64) -> bool {
+        self.shared.dispatch.unsubscribe(subscription)
+    }
+
+    /// Reports state changes (with the error that caused a disconnect) on the
+    /// dispatch thread. `None` removes the callback.
+    pub fn on_state(
+        &self,
+        callback: Option<Box<dyn Fn(State, Option<&Error>) + Send + Sync>>,
+    ) -> Result<()> {
+        self.shared.dispatch.set_state_callback(callback.map(Arc::from))
+    }
+
+    /// The next event kept by the event queue (option `event_queue`);
+    /// `Ok(None)` if none arrived within `timeout` (`None`: wait for ever).
+    pub fn next_event(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        self.shared.dispatch.next_event(timeout)
+    }
+
+    /// A file descriptor that is readable while queued events wait (option
+    /// `event_queue`), for `poll`/`epoll`/asyncio. Owned by the client.
+    pub fn event_fd(&self) -> Option<i32> {
+        self.shared.dispatch.event_fd()
+    }
+
+    /// Events dropped by the `drop_oldest` overflow policy.
+    pub fn dropped_events(&self) -> u64 {
+        self.shared.dispatch.dropped()
+    }
+
+    /// Sends `Logoff`, waits for `Goodbye` (or the server closing), then
+    /// drops the connection. The client may connect again afterwards.
+    pub fn logoff(&self) -> Result<()> {
+        self.not_in_callback("logoff")?;
+        self.not_closed()?;
+        if matches!(self.state(), State::Disconnected) {
+            return Err(Error::Closed("not connected".into()));
+        }
+        let result = self.send(&Message::action("Logoff")?);
+        self.drop_link(Error::Closed("logged off".into()), false);
+        match result {
+            Ok(_) | Err(Error::Disconnected(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drop_link(&self, error: Error, forget: bool) {
+        let done = Arc::new(Oneshot::new());
+        self.engine.submit(Command::Close { id: self.shared.id, error, forget, done: Some(Arc::clone(&done)) });
+        done.wait(); // the loop never waits on callbacks, so this is safe anywhere
+    }
+
+    /// Closes the client: pending actions complete with `Error::Closed`,
+    /// queued callbacks run, the dispatch thread ends. Idempotent.
+    pub fn close(&self) {
+        if self.shared.state() == State::Closed {
+            return;
+        }
+        self.drop_link(Error::Closed("the client was closed".into()), true);
+        self.shared.set_state(State::Closed, None);
+        self.shared.dispatch.close();
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,346 @@
+//! Incremental AMI decoder: bytes in, banner and messages out.
+//!
+//! Bytes may arrive split anywhere. The decoder keeps one growable buffer,
+//! parses each line once (remembering where it stopped), and records headers
+//! as spans, so a message is copied out exactly once when it completes.
+
+use std::io::{self, Read};
+
+use super::message::{Field, Message};
+use super::CodecError;
+
+/// Sizes that bound what one peer can make us buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest message in bytes (default 4 MiB).
+    pub max_message: usize,
+    /// Most headers in one message (default 100,000: command output can be long).
+    pub max_headers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_message: 4 << 20, max_headers: 100_000 }
+    }
+}
+
+/// What the decoder produces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// The `Asterisk Call Manager/X.Y.Z` line that opens a connection.
+    Banner(String),
+    /// A complete message.
+    Message(Message),
+}
+
+const BANNER_PREFIX: &[u8] = b"Asterisk Call Manager";
+const END_COMMAND: &[u8] = b"--END COMMAND--";
+/// A banner line longer than this is not a banner.
+const MAX_BANNER: usize = 1024;
+const READ_CHUNK: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Client side, before the banner line.
+    Banner,
+    Headers,
+    /// After `Response: Follows`, before the raw body.
+    FollowsHeaders,
+    /// Inside the raw body of a legacy command response.
+    FollowsBody,
+}
+
+/// The incremental decoder. One per connection.
+#[derive(Debug)]
+pub struct Decoder {
+    buf: Vec<u8>,
+    /// Bytes `buf[..filled]` hold data.
+    filled: usize,
+    /// First byte of the message being parsed.
+    start: usize,
+    /// First byte of the line being parsed.
+    line: usize,
+    /// How far the current line was searched for LF.
+    scanned: usize,
+    fields: Vec<Field>,
+    mode: Mode,
+    limits: Limits,
+    failed: Option<CodecError>,
+}
+
+impl Decoder {
+    /// A decoder for the client side: the first line must be the banner.
+    pub fn client(limits: Limits) -> Decoder {
+        Decoder::with_mode(Mode::Banner, limits)
+    }
+
+    /// A decoder for the server side: messages from the first byte.
+    pub fn server(limits: Limits) -> Decoder {
+        Decoder::with_mode(Mode::Headers, limits)
+    }
+
+    fn with_mode(mode: Mode, limits: Limits) -> Decoder {
+        Decoder {
+            buf: Vec::new(),
+            filled: 0,
+            start: 0,
+            line: 0,
+            scanned: 0,
+            fields: Vec::new(),
+            mode,
+            limits,
+            failed: None,
+        }
+    }
+
+    /// Appends bytes received from the peer.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.make_room(data.len());
+        self.buf[self.filled..self.filled + data.len()].copy_from_slice(data);
+        self.filled += data.len();
+    }
+
+    /// Reads once from `r` straight into the buffer (no intermediate copy).
+    /// Returns what `read` returned: `Ok(0)` is end of stream.
+    pub fn read_from<R: Read>(&mut self, r: &mut R) -> io::Result<usize> {
+        self.make_room(READ_CHUNK / 4);
+        let n = r.read(&mut self.buf[self.filled..])?;
+        self.filled += n;
+        Ok(n)
+    }
+
+    /// Bytes buffered that are not part of a returned frame yet.
+    pub fn pending_bytes(&self) -> usize {
+        self.filled - self.start
+    }
+
+    /// Makes sure `extra` bytes fit after `filled`, first moving the
+    /// unparsed tail to the front when that frees enough.
+    fn make_room(&mut self, extra: usize) {
+        if self.start > 0 && (self.start == self.filled || self.buf.len() - self.filled < extra) {
+            let shift = self.start;
+            self.buf.copy_within(shift..self.filled, 0);
+            self.filled -= shift;
+            self.start = 0;
+            self.line -= shift;
+            self.scanned -= shift;
+        }
+        if self.buf.len() - self.filled < extra {
+            let want = (self.filled + extra).max(READ_CHUNK).max(self.buf.len() * 2);
+            self.buf.resize(want, 0);
+        }
+    }
+
+    /// The next complete frame, `Ok(None)` when more bytes are needed. After
+    /// an error the connection's stream is unusable and every later call
+    /// returns the same error.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, CodecError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = self.parse();
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn parse(&mut self) -> Result<Option<Frame>, CodecError> {
+        loop {
+            let Some(lf) = self.buf[self.scanned..self.filled].iter().position(|&b| b == b'\n')
+            else {
+                self.scanned = self.filled;
+                return self.check_partial().map(|()| None);
+            };
+            let line_start = self.line;
+            let line_end = self.scanned + lf; // index of LF
+            self.line = line_end + 1;
+            self.scanned = self.line;
+            let content_end =
+                if line_end > line_start && self.buf[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
+            if let Some(frame) = self.on_line(line_start, content_end)? {
+                return Ok(Some(frame));
+            }
+        }
+    }
+
+    fn check_partial(&self) -> Result<(), CodecError> {
+        let pending = self.filled - self.start;
+        if self.mode == Mode::Banner && pending > MAX_BANNER {
+            return Err(CodecError::NotAmi(preview(&self.buf[self.start..self.filled])));
+        }
+        if pending > self.limits.max_message {
+            return Err(CodecError::TooLarge(self.limits.max_message));
+        }
+        Ok(())
+    }
+
+    /// Handles the line `buf[start..end]` (line ending removed).
+    fn on_line(&mut self, start: usize, end: usize) -> Result<Option<Frame>, CodecError> {
+        let line = &self.buf[start..end];
+        match self.mode {
+            Mode::Banner => {
+                if !line.starts_with(BANNER_PREFIX) {
+                    return Err(CodecError::NotAmi(preview(line)));
+                }
+                let banner = String::from_utf8_lossy(line).into_owned();
+                self.mode = Mode::Headers;
+                self.start = self.line;
+                Ok(Some(Frame::Banner(banner)))
+            }
+            Mode::Headers if line.is_empty() => {
+                if self.fields.is_empty() {
+                    self.start = self.line; // stray blank line between messages
+                    return Ok(None);
+                }
+                self.finish().map(Some)
+            }
+            Mode::Headers => {
+                let field = self.header_field(start, end);
+                let follows = self.field_is(&field, b"Response", b"Follows");
+                self.push(field)?;
+                if follows {
+                    self.mode = Mode::FollowsHeaders;
+                }
+                Ok(None)
+            }
+            Mode::FollowsHeaders if is_follows_header(line) => {
+                let field = self.header_field(start, end);
+                self.push(field)?;
+                Ok(None)
+            }
+            Mode::FollowsHeaders | Mode::FollowsBody => {
+                self.mode = Mode::FollowsBody;
+                if line.ends_with(END_COMMAND) {
+                    let text_end = end - END_COMMAND.len();
+                    if text_end > start {
+                        self.push_output(start, text_end)?;
+                    }
+                    self.mode = Mode::Headers;
+                } else {
+                    self.push_output(start, end)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// `Name: value`: the value is everything after the first colon with one
+    /// leading space removed. A line without a colon is a name with no value.
+    fn header_field(&self, start: usize, end: usize) -> Field {
+        let rel = |i: usize| (i - self.start) as u32;
+        match self.buf[start..end].iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let name_end = start + colon;
+                let mut value_start = name_end + 1;
+                if value_start < end && self.buf[value_start] == b' ' {
+                    value_start += 1;
+                }
+                Field { name: (rel(start), rel(name_end)), value: (rel(value_start), rel(end)) }
+            }
+            None => Field { name: (rel(start), rel(end)), value: (rel(end), rel(end)) },
+        }
+    }
+
+    fn field_is(&self, f: &Field, name: &[u8], value: &[u8]) -> bool {
+        let get = |s: (u32, u32)| &self.buf[self.start + s.0 as usize..self.start + s.1 as usize];
+        get(f.name).eq_ignore_ascii_case(name) && get(f.value).eq_ignore_ascii_case(value)
+    }
+
+    fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
+        let rel = |i: usize| (i - self.start) as u32;
+        self.push(Field::output((rel(start), rel(end))))
+    }
+
+    fn push(&mut self, field: Field) -> Result<(), CodecError> {
+        if self.fields.len() >= self.limits.max_headers {
+            return Err(CodecError::TooManyHeaders(self.limits.max_headers));
+        }
+        self.fields.push(field);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<Frame, CodecError> {
+        let end = self.line;
+        if end - self.start > self.limits.max_message {
+            return Err(CodecError::TooLarge(self.limits.max_message));
+        }
+        let buf = self.buf[self.start..end].to_vec();
+        let capacity = self.fields.len();
+        let fields = std::mem::replace(&mut self.fields, Vec::with_capacity(capacity));
+        self.start = end;
+        if self.start == self.filled {
+            // Everything consumed: restart at the front, nothing to move.
+            self.start = 0;
+            self.filled = 0;
+            self.line = 0;
+            self.scanned = 0;
+        }
+        Ok(Frame::Message(Message::from_parts(buf, fields)))
+    }
+}
+
+/// Headers that Asterisk writes between `Response: Follows` and the raw body.
+fn is_follows_header(line: &[u8]) -> bool {
+    [&b"Privilege:"[..], b"ActionID:", b"Message:"]
+        .iter()
+        .any(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h))
+}
+
+fn preview(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(60)];
+    format!("unexpected first line {:?}", String::from_utf8_lossy(cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(d: &mut Decoder) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Some(f) = d.next_frame().unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    #[test]
+    fn banner_then_message_with_bare_lf_and_colons() {
+        let mut d = Decoder::client(Limits::default());
+        d.feed(b"Asterisk Call Manager/5.0.2\r\nResponse: Success\nMessage: a: b:c\n\n");
+        let frames = decode_all(&mut d);
+        assert_eq!(frames[0], Frame::Banner("Asterisk Call Manager/5.0.2".into()));
+        let Frame::Message(m) = &frames[1] else { panic!() };
+        assert_eq!(m.get("message"), Some("a: b:c"));
+    }
+
+    #[test]
+    fn not_ami() {
+        let mut d = Decoder::client(Limits::default());
+        d.feed(b"HTTP/1.1 400 Bad Request\r\n");
+        assert!(matches!(d.next_frame(), Err(CodecError::NotAmi(_))));
+        let mut d = Decoder::client(Limits::default());
+        d.feed(&[b'x'; 2000]);
+        assert!(matches!(d.next_frame(), Err(CodecError::NotAmi(_))));
+    }
+
+    #[test]
+    fn limits() {
+        let mut d = Decoder::server(Limits { max_message: 100, max_headers: 3 });
+        d.feed(b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n");
+        assert_eq!(d.next_frame(), Err(CodecError::TooManyHeaders(3)));
+        let mut d = Decoder::server(Limits { max_message: 100, max_headers: 3 });
+        d.feed(&[b'a'; 200]);
+        assert_eq!(d.next_frame(), Err(CodecError::TooLarge(100)));
+        assert_eq!(d.next_frame(), Err(CodecError::TooLarge(100)), "stays failed");
+    }
+
+    #[test]
+    fn legacy_follows_end_on_same_line_and_empty_lines() {
+        let mut d = Decoder::server(Limits::default());
+        d.feed(b"Response: Follows\r\nPrivilege: Command\r\nline one: x\n\nlast--END COMMAND--\r\n\r\n");
+        let Frame::Message(m) = d.next_frame().unwrap().unwrap() else { panic!() };
+        assert_eq!(m.get_all("Output").collect::<Vec<_>>(), ["line one: x", "", "last"]);
+        assert!(m.is_success());
+    }
+}

@@ -1,0 +1,346 @@
+//! An AMI message: ordered `Name: value` headers, duplicates kept.
+//!
+//! All header bytes live in one buffer and headers are spans into it, so a
+//! decoded message costs two allocations however many headers it has.
+
+use super::CodecError;
+
+/// Span of a header name or value inside [`Message::buf`].
+type Span = (u32, u32);
+
+/// Marks a name that is not in the buffer: the `Output` lines that the
+/// decoder makes out of a legacy `Response: Follows` body.
+const OUTPUT_NAME: Span = (u32::MAX, u32::MAX);
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+}
+
+impl Field {
+    pub(crate) fn output(value: Span) -> Field {
+        Field { name: OUTPUT_NAME, value }
+    }
+}
+
+/// One AMI message (action, response or event).
+///
+/// Lookup by name is case-insensitive and returns the first match, as
+/// Asterisk does; [`Message::get_all`] returns every value of a repeated name.
+/// Values are bytes on the wire: the `&str` accessors return the longest
+/// valid UTF-8 prefix, the `*_bytes` accessors return the bytes untouched.
+#[derive(Clone, Default)]
+pub struct Message {
+    buf: Vec<u8>,
+    fields: Vec<Field>,
+    list: Vec<Message>,
+    wait_event: Option<Box<str>>,
+}
+
+impl Message {
+    /// An empty message.
+    pub fn new() -> Message {
+        Message::default()
+    }
+
+    /// An action: a message whose first header is `Action: <name>`.
+    pub fn action(name: &str) -> Result<Message, CodecError> {
+        let mut m = Message::new();
+        m.add("Action", name)?;
+        Ok(m)
+    }
+
+    /// Builder form of [`Message::add`].
+    pub fn with(mut self, name: &str, value: &str) -> Result<Message, CodecError> {
+        self.add(name, value)?;
+        Ok(self)
+    }
+
+    /// Appends a header; duplicates are allowed. Refuses an empty name and CR
+    /// or LF anywhere, so a value can never inject a header or an action.
+    pub fn add(&mut self, name: &str, value: &str) -> Result<(), CodecError> {
+        self.add_bytes(name.as_bytes(), value.as_bytes())
+    }
+
+    /// [`Message::add`] for values that need not be UTF-8.
+    pub fn add_bytes(&mut self, name: &[u8], value: &[u8]) -> Result<(), CodecError> {
+        check_header(name, value)?;
+        let name = self.push_bytes(name);
+        let value = self.push_bytes(value);
+        self.fields.push(Field { name, value });
+        Ok(())
+    }
+
+    /// Replaces the value of the first header called `name`, or appends it.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), CodecError> {
+        check_header(name.as_bytes(), value.as_bytes())?;
+        match self.position(name) {
+            Some(i) => {
+                self.fields[i].value = self.push_bytes(value.as_bytes());
+                Ok(())
+            }
+            None => self.add(name, value),
+        }
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8]) -> Span {
+        let start = self.buf.len() as u32;
+        self.buf.extend_from_slice(bytes);
+        (start, self.buf.len() as u32)
+    }
+
+    pub(crate) fn from_parts(buf: Vec<u8>, fields: Vec<Field>) -> Message {
+        Message { buf, fields, list: Vec::new(), wait_event: None }
+    }
+
+    fn span(&self, span: Span) -> &[u8] {
+        if span == OUTPUT_NAME {
+            return b"Output";
+        }
+        &self.buf[span.0 as usize..span.1 as usize]
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let name = name.as_bytes();
+        self.fields.iter().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when the message has no headers.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Name of header `i` (in wire order).
+    pub fn name_at(&self, i: usize) -> Option<&str> {
+        self.name_bytes_at(i).map(text)
+    }
+
+    /// Value of header `i` (in wire order).
+    pub fn value_at(&self, i: usize) -> Option<&str> {
+        self.value_bytes_at(i).map(text)
+    }
+
+    /// Raw name of header `i`.
+    pub fn name_bytes_at(&self, i: usize) -> Option<&[u8]> {
+        self.fields.get(i).map(|f| self.span(f.name))
+    }
+
+    /// Raw value of header `i`.
+    pub fn value_bytes_at(&self, i: usize) -> Option<&[u8]> {
+        self.fields.get(i).map(|f| self.span(f.value))
+    }
+
+    /// First value of `name`, case-insensitive.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_bytes(name).map(text)
+    }
+
+    /// First raw value of `name`, case-insensitive.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.position(name).map(|i| self.span(self.fields[i].value))
+    }
+
+    /// Every value of `name` in wire order (`Output`, `Variable`, ...).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let name = name.as_bytes();
+        self.fields
+            .iter()
+            .filter(move |f| self.span(f.name).eq_ignore_ascii_case(name))
+            .map(|f| text(self.span(f.value)))
+    }
+
+    /// Every header as `(name, value)` in wire order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.fields.iter().map(|f| (text(self.span(f.name)), text(self.span(f.value))))
+    }
+
+    /// True when `name` is present with a value equal (ignoring ASCII case) to `value`.
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.get_bytes(name).is_some_and(|v| v.eq_ignore_ascii_case(value.as_bytes()))
+    }
+
+    /// The `Event` header: a message with one is an event, even when it also
+    /// carries `Response` (`OriginateResponse`).
+    pub fn event_name(&self) -> Option<&str> {
+        self.get("Event")
+    }
+
+    /// True for events.
+    pub fn is_event(&self) -> bool {
+        self.get_bytes("Event").is_some()
+    }
+
+    /// True for responses (a `Response` header and no `Event` header).
+    pub fn is_response(&self) -> bool {
+        !self.is_event() && self.get_bytes("Response").is_some()
+    }
+
+    /// The `ActionID` header, if any.
+    pub fn action_id(&self) -> Option<&str> {
+        self.get("ActionID")
+    }
+
+    /// True when `Response` is `Success`, `Follows` or `Goodbye`.
+    pub fn is_success(&self) -> bool {
+        ["Success", "Follows", "Goodbye"].iter().any(|ok| self.has("Response", ok))
+    }
+
+    /// The events of a list response (items, then the closing event), in
+    /// arrival order; empty for other messages.
+    pub fn list(&self) -> &[Message] {
+        &self.list
+    }
+
+    pub(crate) fn push_list(&mut self, item: Message) {
+        self.list.push(item);
+    }
+
+    /// Asks the engine to complete this action on a later event of that name
+    /// carrying its ActionID (`OriginateResponse` after an async `Originate`).
+    pub fn wait_event(&mut self, event_name: &str) -> Result<(), CodecError> {
+        check_header(b"Event", event_name.as_bytes())?;
+        if event_name.is_empty() {
+            return Err(CodecError::InvalidHeader("empty event name".into()));
+        }
+        self.wait_event = Some(event_name.into());
+        Ok(())
+    }
+
+    /// The event name set by [`Message::wait_event`].
+    pub fn waits_for_event(&self) -> Option<&str> {
+        self.wait_event.as_deref()
+    }
+
+    /// Appends the wire form (`Name: value\r\n`... `\r\n`) to `out`. Fails,
+    /// writing nothing, if a header holds CR or LF.
+    pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        for f in &self.fields {
+            check_header(self.span(f.name), self.span(f.value))?;
+        }
+        out.reserve(self.buf.len() + self.fields.len() * 4 + 2);
+        for f in &self.fields {
+            out.extend_from_slice(self.span(f.name));
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(self.span(f.value));
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+
+    /// The wire form as a new buffer.
+    pub fn to_wire(&self) -> Result<Vec<u8>, CodecError> {
+        let mut out = Vec::new();
+        self.write_to(&mut out)?;
+        Ok(out)
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_list();
+        for (n, v) in self.iter() {
+            m.entry(&format_args!("{n}: {v}"));
+        }
+        if !self.list.is_empty() {
+            m.entry(&format_args!("list of {}", self.list.len()));
+        }
+        m.finish()
+    }
+}
+
+/// Equal when the headers are equal, in order (names compared exactly).
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.len() == other.len()
+            && (0..self.len()).all(|i| {
+                self.name_bytes_at(i) == other.name_bytes_at(i)
+                    && self.value_bytes_at(i) == other.value_bytes_at(i)
+            })
+            && self.list == other.list
+    }
+}
+
+fn check_header(name: &[u8], value: &[u8]) -> Result<(), CodecError> {
+    if name.is_empty() {
+        return Err(CodecError::InvalidHeader("empty header name".into()));
+    }
+    let bad = |b: &[u8]| b.iter().any(|&c| c == b'\r' || c == b'\n');
+    if bad(name) || bad(value) {
+        return Err(CodecError::InvalidHeader(format!(
+            "CR or LF in header {:?}",
+            String::from_utf8_lossy(name)
+        )));
+    }
+    if name.contains(&b':') {
+        return Err(CodecError::InvalidHeader(format!(
+            "colon in header name {:?}",
+            String::from_utf8_lossy(name)
+        )));
+    }
+    Ok(())
+}
+
+/// The longest valid UTF-8 prefix: wire bytes are passed through elsewhere,
+/// the `&str` view must never fail.
+fn text(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_looks_up_case_insensitively() {
+        let m = Message::action("Originate")
+            .unwrap()
+            .with("Variable", "a=1")
+            .unwrap()
+            .with("variable", "b=2")
+            .unwrap();
+        assert_eq!(m.get("ACTION"), Some("Originate"));
+        assert_eq!(m.get_all("Variable").collect::<Vec<_>>(), ["a=1", "b=2"]);
+        assert_eq!(
+            m.to_wire().unwrap(),
+            b"Action: Originate\r\nVariable: a=1\r\nvariable: b=2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn refuses_injection() {
+        let mut m = Message::action("Ping").unwrap();
+        assert!(m.add("ActionID", "x\r\nAction: Logoff").is_err());
+        assert!(m.add("Bad\nName", "v").is_err());
+        assert!(m.add("", "v").is_err());
+        assert!(m.add("A:B", "v").is_err());
+        assert!(Message::action("Ping\r\n").is_err());
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn set_replaces_first() {
+        let mut m = Message::action("Ping").unwrap();
+        m.set("ActionID", "1").unwrap();
+        m.set("actionid", "2").unwrap();
+        assert_eq!(m.get("ActionID"), Some("2"));
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn success_forms() {
+        for (r, ok) in [("Success", true), ("Follows", true), ("Goodbye", true), ("Error", false)] {
+            let m = Message::new().with("Response", r).unwrap();
+            assert_eq!(m.is_success(), ok, "{r}");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! One AMI connection as the loop thread sees it: socket, buffers, phase,
+//! and the actions waiting for their answers. Message routing lives here
+//! and does no I/O.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mio::net::TcpStream;
+
+use super::{ClientShared, Oneshot, Reply};
+use crate::codec::{Decoder, Limits, Message};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// No link (never connected, or lost).
+    Idle,
+    /// Waiting for the resolver thread.
+    Resolving,
+    /// TCP connect in progress.
+    Connecting,
+    /// Connected, waiting for the `Asterisk Call Manager/` line.
+    Banner,
+    Open,
+}
+
+/// An action waiting for its answer.
+pub(super) struct Pending {
+    pub(super) reply: Reply,
+    /// Sequence number of its deadline timer.
+    pub(super) seq: u64,
+    /// Complete on this event (with our ActionID) rather than the response.
+    pub(super) wait_event: Option<Box<str>>,
+    /// The response of a list, gathering its events until the closing one.
+    pub(super) list: Option<Message>,
+}
+
+pub(super) struct Conn {
+    pub(super) client: Arc<ClientShared>,
+    pub(super) stream: Option<TcpStream>,
+    pub(super) phase: Phase,
+    pub(super) decoder: Decoder,
+    pub(super) out: Vec<u8>,
+    pub(super) out_pos: usize,
+    pub(super) pending: HashMap<Arc<str>, Pending>,
+    /// The blocked `connect` call, until the banner arrives.
+    pub(super) connect: Option<Arc<Oneshot<Result<String>>>>,
+    /// Identifies the current connect attempt (its timer and resolver).
+    pub(super) connect_seq: u64,
+    pub(super) addrs: VecDeque<SocketAddr>,
+    pub(super) target: String,
+    pub(super) last_error: Option<String>,
+    /// Reading stopped because the event consumer is behind (`Overflow::Block`).
+    pub(super) paused: bool,
+}
+
+impl Conn {
+    pub(super) fn new(client: Arc<ClientShared>) -> Conn {
+        let limits = client.limits;
+        Conn {
+            client,
+            stream: None,
+            phase: Phase::Idle,
+            decoder: Decoder::client(limits),
+            out: Vec::new(),
+            out_pos: 0,
+            pending: HashMap::new(),
+            connect: None,
+            connect_seq: 0,
+            addrs: VecDeque::new(),
+            target: String::new(),
+            last_error: None,
+            paused: false,
+        }
+    }
+
+    pub(super) fn limits(&self) -> Limits {
+        self.client.limits
+    }
+
+    /// Completes one pending action, exactly once (it leaves the map).
+    pub(super) fn complete(&mut self, id: &str, result: Result<Message>) {
+        if let Some(p) = self.pending.remove(id) {
+            p.reply.complete(result, &self.client.dispatch);
+        }
+    }
+
+    /// Completes every pending action with `error`.
+    pub(super) fn fail_all(&mut self, error: &Error) {
+        for (_, p) in self.pending.drain() {
+            p.reply.complete(Err(error.clone()), &self.client.dispatch);
+        }
+    }
+
+    /// Routes one message: to the action it answers, or out as an event for
+    /// subscribers (returned).
+    pub(super) fn route(&mut self, msg: Message) -> Option<Message> {
+        if msg.is_event() {
+            return self.route_event(msg);
+        }
+        if msg.get_bytes("Response").is_none() {
+            return None; // neither response nor event: nothing to do with it
+        }
+        let Some(id) = msg.action_id() else { return None };
+        let Some(p) = self.pending.get_mut(id) else { return None };
+        if p.wait_event.is_some() && msg.is_success() {
+            return None; // the follow-up event completes it
+        }
+        if p.wait_event.is_none() && msg.is_success() && starts_list(&msg) {
+            p.list = Some(msg);
+            return None;
+        }
+        let id: Arc<str> = id.into();
+        self.complete(&id, Ok(msg));
+        None
+    }
+
+    fn route_event(&mut self, msg: Message) -> Option<Message> {
+        let Some(id) = msg.action_id() else { return Some(msg) };
+        let Some(p) = self.pending.get_mut(id) else { return Some(msg) };
+        let id: Arc<str> = id.into();
+        if let Some(list) = &mut p.list {
+            let closes = ends_list(&msg);
+            list.push_list(msg);
+            if closes {
+                if let Some(list) = p.list.take() {
+                    self.complete(&id, Ok(list));
+                }
+            }
+            return None;
+        }
+        let wanted = p.wait_event.as_deref().is_some_and(|w| {
+            msg.event_name().is_some_and(|name| name.eq_ignore_ascii_case(w))
+        });
+        if wanted {
+            self.complete(&id, Ok(msg));
+            return None;
+        }
+        Some(msg)
+    }
+}
+
+/// `EventList: start`, or a pre-13.2 list announced by `... will follow`.
+fn starts_list(msg: &Message) -> bool {
+    if let Some(v) = msg.get_bytes("EventList") {
+        return v.eq_ignore_ascii_case(b"start");
+    }
+    msg.get_bytes("Message").is_some_and(|m| {
+        let tail = b"will follow";
+        m.len() >= tail.len() && m[m.len() - tail.len()..].eq_ignore_ascii_case(tail)
+    })
+}
+
+/// `EventList: Complete`, or a legacy closer such as `PeerlistComplete`.
+fn ends_list(msg: &Message) -> bool {
+    if let Some(v) = msg.get_bytes("EventList") {
+        return v.eq_ignore_ascii_case(b"Complete");
+    }
+    msg.event_name().is_some_and(|n| {
+        n.len() >= 8 && n.as_bytes()[n.len() - 8..].eq_ignore_ascii_case(b"complete")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(headers: &[(&str, &str)]) -> Message {
+        let mut m = Message::new();
+        for (n, v) in headers {
+            m.add(n, v).unwrap();
+        }
+        m
+    }
+
+    #[test]
+    fn list_detection() {
+        assert!(starts_list(&msg(&[("Response", "Success"), ("EventList", "start")])));
+        assert!(starts_list(&msg(&[("Response", "Success"), ("Message", "Peer status list will follow")])));
+        assert!(!starts_list(&msg(&[("Response", "Success"), ("Message", "Command output follows")])));
+        assert!(ends_list(&msg(&[("Event", "X"), ("EventList", "Complete")])));
+        assert!(ends_list(&msg(&[("Event", "PeerlistComplete")])));
+        assert!(!ends_list(&msg(&[("Event", "PeerEntry")])));
+    }
+}

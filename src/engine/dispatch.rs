@@ -1,0 +1,444 @@
+//! Per-client delivery: a bounded queue between the loop thread (which must
+//! never wait on user code: Asterisk drops a client that stops reading) and
+//! the user's callbacks, run on a dispatch thread of the client's own, or
+//! the user's own loop pulling events through `next_event` and an event fd.
+//!
+//! The loop hands over a whole read's worth of events under one lock.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::completion::ResponseCallback;
+use super::{Command, EngineShared};
+use crate::codec::Message;
+use crate::error::{Error, Result};
+use crate::{Overflow, State};
+
+pub(crate) type EventCallback = Arc<dyn Fn(&Message) + Send + Sync>;
+pub(crate) type StateCallback = Arc<dyn Fn(State, Option<&Error>) + Send + Sync>;
+
+thread_local! {
+    /// The client whose dispatch thread this is (0: none).
+    static DISPATCHING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Which events a subscription wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pattern {
+    All,
+    Exact(String),
+    Prefix(String),
+}
+
+impl Pattern {
+    pub(crate) fn parse(pattern: Option<&str>) -> Pattern {
+        match pattern.map(str::trim) {
+            None | Some("") | Some("*") => Pattern::All,
+            Some(p) => match p.strip_suffix('*') {
+                Some(prefix) => Pattern::Prefix(prefix.to_string()),
+                None => Pattern::Exact(p.to_string()),
+            },
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            Pattern::All => true,
+            Pattern::Exact(p) => name.eq_ignore_ascii_case(p),
+            Pattern::Prefix(p) => {
+                name.len() >= p.len() && name.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            }
+        }
+    }
+}
+
+struct Subscription {
+    id: u64,
+    pattern: Pattern,
+    callback: EventCallback,
+}
+
+enum Job {
+    Event(Arc<Message>),
+    Response(ResponseCallback, Result<Message>),
+    State(State, Option<Error>),
+}
+
+#[derive(Default)]
+struct Queues {
+    jobs: VecDeque<Job>,
+    /// How many of `jobs` are events (only events are ever dropped).
+    job_events: usize,
+    pull: VecDeque<Arc<Message>>,
+    /// The loop stopped reading because a queue was full (`Overflow::Block`).
+    paused: bool,
+    closed: bool,
+}
+
+/// A client's delivery queues and dispatch thread.
+pub(crate) struct Dispatcher {
+    client_id: u64,
+    limit: usize,
+    overflow: Overflow,
+    pull_enabled: bool,
+    queues: Mutex<Queues>,
+    jobs_ready: Condvar,
+    pull_ready: Condvar,
+    subscriptions: Mutex<Arc<Vec<Subscription>>>,
+    wants_events: AtomicBool,
+    state_callback: Mutex<Option<StateCallback>>,
+    /// Held while callbacks run, so `unsubscribe` can wait them out.
+    running: Mutex<()>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    next_subscription: AtomicU64,
+    dropped: AtomicU64,
+    /// Readable while pulled events wait (`ami_client_event_fd`).
+    notify: Option<(UnixStream, UnixStream)>,
+    engine: Arc<EngineShared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Dispatcher {
+    pub(crate) fn new(
+        client_id: u64,
+        limit: usize,
+        overflow: Overflow,
+        pull_enabled: bool,
+        engine: Arc<EngineShared>,
+    ) -> std::io::Result<Dispatcher> {
+        let notify = if pull_enabled {
+            let (rx, tx) = UnixStream::pair()?;
+            rx.set_nonblocking(true)?;
+            tx.set_nonblocking(true)?;
+            Some((rx, tx))
+        } else {
+            None
+        };
+        Ok(Dispatcher {
+            client_id,
+            limit: limit.max(1),
+            overflow,
+            pull_enabled,
+            queues: Mutex::new(Queues::default()),
+            jobs_ready: Condvar::new(),
+            pull_ready: Condvar::new(),
+            subscriptions: Mutex::new(Arc::new(Vec::new())),
+            wants_events: AtomicBool::new(false),
+            state_callback: Mutex::new(None),
+            running: Mutex::new(()),
+            thread: Mutex::new(None),
+            next_subscription: AtomicU64::new(1),
+            dropped: AtomicU64::new(0),
+            notify,
+            engine,
+        })
+    }
+
+    /// True when the calling thread is this client's dispatch thread.
+    pub(crate) fn on_dispatch_thread(&self) -> bool {
+        DISPATCHING.with(|d| d.get()) == self.client_id
+    }
+
+    /// True when the loop should hand events over at all.
+    pub(crate) fn wants_events(&self) -> bool {
+        self.pull_enabled || self.wants_events.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn event_fd(&self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.notify.as_ref().map(|(rx, _)| rx.as_raw_fd())
+    }
+
+    fn ensure_thread(self: &Arc<Self>) -> Result<()> {
+        let mut thread = lock(&self.thread);
+        if thread.is_none() {
+            let me = Arc::clone(self);
+            let handle = std::thread::Builder::new()
+                .name("ami-dispatch".into())
+                .spawn(move || me.run())
+                .map_err(|e| Error::Internal(format!("cannot start the dispatch thread: {e}")))?;
+            *thread = Some(handle);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn subscribe(self: &Arc<Self>, pattern: Pattern, callback: EventCallback) -> Result<u64> {
+        self.ensure_thread()?;
+        let id = self.next_subscription.fetch_add(1, Ordering::Relaxed);
+        let mut subs = lock(&self.subscriptions);
+        let mut list: Vec<Subscription> =
+            subs.iter().map(|s| Subscription { id: s.id, pattern: s.pattern.clone(), callback: s.callback.clone() }).collect();
+        list.push(Subscription { id, pattern, callback });
+        *subs = Arc::new(list);
+        self.wants_events.store(true, Ordering::Release);
+        Ok(id)
+    }
+
+    /// Removes a subscription. Off the dispatch thread, returns only once no
+    /// callback of it can be running or run again.
+    pub(crate) fn unsubscribe(&self, id: u64) -> bool {
+        let found = {
+            let mut subs = lock(&self.subscriptions);
+            let before = subs.len();
+            let list: Vec<Subscription> = subs
+                .iter()
+                .filter(|s| s.id != id)
+                .map(|s| Subscription { id: s.id, pattern: s.pattern.clone(), callback: s.callback.clone() })
+                .collect();
+            let found = list.len() != before;
+            self.wants_events.store(!list.is_empty(), Ordering::Release);
+            *subs = Arc::new(list);
+            found
+        };
+        if found && !self.on_dispatch_thread() {
+            drop(lock(&self.running));
+        }
+        found
+    }
+
+    pub(crate) fn set_state_callback(self: &Arc<Self>, cb: Option<StateCallback>) -> Result<()> {
+        if cb.is_some() {
+            self.ensure_thread()?;
+        }
+        *lock(&self.state_callback) = cb;
+        if !self.on_dispatch_thread() {
+            drop(lock(&self.running));
+        }
+        Ok(())
+    }
+
+    /// Queues a response callback (a callback-style action completed).
+    pub(crate) fn push_response(&self, cb: ResponseCallback, result: Result<Message>) {
+        let mut q = lock(&self.queues);
+        if q.closed && lock(&self.thread).is_none() {
+            drop(q);
+            cb(result); // nothing will ever run it otherwise
+            return;
+        }
+        q.jobs.push_back(Job::Response(cb, result));
+        self.jobs_ready.notify_one();
+    }
+
+    pub(crate) fn state_changed(&self, state: State, error: Option<&Error>) {
+        if lock(&self.state_callback).is_none() {
+            return;
+        }
+        let mut q = lock(&self.queues);
+        q.jobs.push_back(Job::State(state, error.cloned()));
+        self.jobs_ready.notify_one();
+    }
+
+    /// Starts async delivery for callbacks of `send_async`.
+    pub(crate) fn prepare_responses(self: &Arc<Self>) -> Result<()> {
+        self.ensure_thread()
+    }
+
+    /// With `Overflow::Block`: true (and remembered) when a queue is full, so
+    /// the loop must stop reading this client's socket.
+    pub(crate) fn pause_if_full(&self) -> bool {
+        if self.overflow != Overflow::Block {
+            return false;
+        }
+        let mut q = lock(&self.queues);
+        let full = q.job_events >= self.limit || q.pull.len() >= self.limit;
+        if full {
+            q.paused = true;
+        }
+        full
+    }
+
+    /// Hands over a read's worth of events, under one lock.
+    pub(crate) fn deliver(&self, batch: &mut Vec<Arc<Message>>) {
+        if batch.is_empty() {
+            return;
+        }
+        let to_jobs = self.wants_events.load(Ordering::Acquire);
+        let mut q = lock(&self.queues);
+        let was_empty = q.pull.is_empty();
+        let drop_oldest = self.overflow == Overflow::DropOldest;
+        for event in batch.drain(..) {
+            if to_jobs {
+                if drop_oldest && q.job_events >= self.limit {
+                    if let Some(i) = q.jobs.iter().position(|j| matches!(j, Job::Event(_))) {
+                        q.jobs.remove(i);
+                        q.job_events -= 1;
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                q.jobs.push_back(Job::Event(Arc::clone(&event)));
+                q.job_events += 1;
+            }
+            if self.pull_enabled {
+                if drop_oldest && q.pull.len() >= self.limit {
+                    q.pull.pop_front();
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                q.pull.push_back(event);
+            }
+        }
+        if to_jobs {
+            self.jobs_ready.notify_one();
+        }
+        if self.pull_enabled {
+            self.pull_ready.notify_all();
+            if was_empty && !q.pull.is_empty() {
+                self.signal_fd(true);
+            }
+        }
+    }
+
+    fn signal_fd(&self, readable: bool) {
+        let Some((rx, tx)) = &self.notify else { return };
+        if readable {
+            let _ = (&*tx).write(&[1]);
+        } else {
+            let mut sink = [0u8; 64];
+            while matches!((&*rx).read(&mut sink), Ok(n) if n > 0) {}
+        }
+    }
+
+    /// Resumes reading after `Overflow::Block` paused it, once there is room.
+    fn resume_if_room(&self, q: &mut Queues) {
+        if q.paused && q.job_events < self.limit && q.pull.len() < self.limit {
+            q.paused = false;
+            self.engine.submit(Command::Resume { id: self.client_id });
+        }
+    }
+
+    /// The next pulled event; `Ok(None)` when none came within `timeout`
+    /// (`None` waits for ever).
+    pub(crate) fn next_event(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        if !self.pull_enabled {
+            return Err(Error::InvalidArgument("the event queue is off: set option event_queue=1".into()));
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut q = lock(&self.queues);
+        loop {
+            if let Some(event) = q.pull.pop_front() {
+                if q.pull.is_empty() {
+                    self.signal_fd(false);
+                }
+                self.resume_if_room(&mut q);
+                return Ok(Some(Arc::try_unwrap(event).unwrap_or_else(|e| (*e).clone())));
+            }
+            if q.closed {
+                return Err(Error::Closed("the client is closed".into()));
+            }
+            let wait = match deadline {
+                None => Duration::from_secs(3600),
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return Ok(None),
+                },
+            };
+            if self.on_dispatch_thread() {
+                return Err(Error::WouldDeadlock("next_event with a timeout inside a callback".into()));
+            }
+            q = self.pull_ready.wait_timeout(q, wait).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Stops delivery: queued jobs still run (every response callback runs
+    /// exactly once), then the thread ends. Joins it unless called from it.
+    pub(crate) fn close(&self) {
+        {
+            let mut q = lock(&self.queues);
+            q.closed = true;
+            self.jobs_ready.notify_all();
+            self.pull_ready.notify_all();
+        }
+        if self.on_dispatch_thread() {
+            return;
+        }
+        let handle = lock(&self.thread).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+        // Responses queued after the thread ended run here.
+        let rest = std::mem::take(&mut lock(&self.queues).jobs);
+        for job in rest {
+            if let Job::Response(cb, result) = job {
+                let _ = catch_unwind(AssertUnwindSafe(|| cb(result)));
+            }
+        }
+    }
+
+    fn run(self: Arc<Self>) {
+        DISPATCHING.with(|d| d.set(self.client_id));
+        loop {
+            let jobs = {
+                let mut q = lock(&self.queues);
+                while q.jobs.is_empty() && !q.closed {
+                    q = self.jobs_ready.wait(q).unwrap_or_else(|p| p.into_inner());
+                }
+                if q.jobs.is_empty() {
+                    break;
+                }
+                q.job_events = 0;
+                let jobs = std::mem::take(&mut q.jobs);
+                self.resume_if_room(&mut q);
+                jobs
+            };
+            let _running = lock(&self.running);
+            let mut subs = Arc::clone(&lock(&self.subscriptions));
+            for job in jobs {
+                match job {
+                    Job::Event(event) => {
+                        // A callback may have (un)subscribed: see it at once.
+                        let current = lock(&self.subscriptions);
+                        if !Arc::ptr_eq(&current, &subs) {
+                            subs = Arc::clone(&current);
+                        }
+                        drop(current);
+                        let name = event.event_name().unwrap_or("");
+                        for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
+                            guard("event callback", || (sub.callback)(&event));
+                        }
+                    }
+                    Job::Response(cb, result) => guard("response callback", || cb(result)),
+                    Job::State(state, error) => {
+                        let cb = lock(&self.state_callback).clone();
+                        if let Some(cb) = cb {
+                            guard("state callback", || cb(state, error.as_ref()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A panicking user callback must not take the dispatch thread down.
+fn guard(what: &str, f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        eprintln!("ami: a {what} panicked; the panic was caught");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    #[test]
+    fn patterns() {
+        assert!(Pattern::parse(None).matches("X"));
+        assert!(Pattern::parse(Some("*")).matches("X"));
+        assert!(Pattern::parse(Some("hangup")).matches("Hangup"));
+        assert!(!Pattern::parse(Some("Hangup")).matches("HangupRequest"));
+        assert!(Pattern::parse(Some("Queue*")).matches("queuemember"));
+        assert!(!Pattern::parse(Some("Queue*")).matches("Que"));
+    }
+}

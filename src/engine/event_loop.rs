@@ -1,0 +1,484 @@
+//! The loop thread: polls sockets, runs commands, fires deadlines.
+//!
+//! It never blocks on anything but `poll` and never runs user code: sockets
+//! are drained eagerly (Asterisk drops a client that does not read within
+//! 100 ms) and events leave through each client's dispatch queue.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::connection::{Conn, Pending, Phase};
+use super::timers::{Timer, TimerKind, Timers};
+use super::{ClientShared, Command, EngineShared, Oneshot, Reply, Submissions};
+use crate::codec::{CodecError, Decoder, Frame};
+use crate::error::Error;
+use crate::State;
+
+const WAKER: Token = Token(usize::MAX);
+/// Reads of one socket per wake-up before others get a turn.
+const READS_PER_TURN: usize = 64;
+
+pub(super) struct EventLoop {
+    poll: Poll,
+    shared: Arc<EngineShared>,
+    conns: HashMap<u64, Conn>,
+    timers: Timers,
+    /// Connections with unsent output.
+    dirty: Vec<u64>,
+    /// Connections that still had data after their turn.
+    backlog: Vec<u64>,
+    /// Events read in this turn, handed to the client in one batch.
+    batch: Vec<Arc<crate::Message>>,
+}
+
+impl EventLoop {
+    pub(super) fn new() -> io::Result<(EventLoop, Arc<EngineShared>)> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let shared = Arc::new(EngineShared {
+            queue: Mutex::new(Submissions { commands: Vec::new(), stopped: false }),
+            waker,
+            wake_pending: AtomicBool::new(false),
+        });
+        let event_loop = EventLoop {
+            poll,
+            shared: Arc::clone(&shared),
+            conns: HashMap::new(),
+            timers: Timers::default(),
+            dirty: Vec::new(),
+            backlog: Vec::new(),
+            batch: Vec::new(),
+        };
+        Ok((event_loop, shared))
+    }
+
+    pub(super) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut commands = Vec::new();
+        loop {
+            let timeout = if self.backlog.is_empty() {
+                self.timers.timeout(Instant::now())
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    eprintln!("ami: poll failed: {e}");
+                    break;
+                }
+            }
+            let mut wake = false;
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => wake = true,
+                    Token(id) => self.on_ready(id as u64, event.is_writable()),
+                }
+            }
+            for id in std::mem::take(&mut self.backlog) {
+                self.read(id);
+            }
+            if wake {
+                self.shared.take_commands(&mut commands);
+                for cmd in commands.drain(..) {
+                    if matches!(cmd, Command::Shutdown) {
+                        return self.shutdown();
+                    }
+                    self.on_command(cmd);
+                }
+            }
+            self.fire_timers();
+            self.flush_dirty();
+        }
+        self.shutdown();
+    }
+
+    fn shutdown(mut self) {
+        let closed = Error::Closed("the engine has stopped".into());
+        for cmd in self.shared.stop() {
+            let conns = &self.conns;
+            cmd.fail(|id| conns.get(&id).map(|c| Arc::clone(&c.client)));
+        }
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.disconnect(id, closed.clone());
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Connect { client, host, port, timeout, done } => {
+                self.start_connect(client, host, port, timeout, done)
+            }
+            Command::Resolved { id, seq, result } => self.on_resolved(id, seq, result),
+            Command::Send { id, action_id, bytes, wait_event, timeout, reply } => {
+                self.on_send(id, action_id, bytes, wait_event, timeout, reply)
+            }
+            Command::Close { id, error, forget, done } => {
+                self.disconnect(id, error);
+                if forget {
+                    self.conns.remove(&id);
+                }
+                if let Some(done) = done {
+                    done.complete(());
+                }
+            }
+            Command::Resume { id } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    if conn.paused {
+                        conn.paused = false;
+                        self.read(id);
+                    }
+                }
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn start_connect(
+        &mut self,
+        client: Arc<ClientShared>,
+        host: String,
+        port: u16,
+        timeout: Duration,
+        done: Arc<Oneshot<crate::error::Result<String>>>,
+    ) {
+        let id = client.id;
+        if let Some(old) = self.conns.get(&id) {
+            if old.phase != Phase::Idle {
+                done.complete(Err(Error::InvalidArgument("the client is already connected".into())));
+                return;
+            }
+        }
+        let mut conn = self.conns.remove(&id).unwrap_or_else(|| Conn::new(client));
+        conn.decoder = Decoder::client(conn.limits());
+        conn.out.clear();
+        conn.out_pos = 0;
+        conn.last_error = None;
+        conn.target = format!("{host}:{port}");
+        conn.connect = Some(done);
+        conn.connect_seq = self.timers.add(Instant::now() + timeout, TimerKind::Connect { conn: id });
+        conn.client.set_state(State::Connecting, None);
+        match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => {
+                conn.addrs = [SocketAddr::new(ip, port)].into();
+                self.conns.insert(id, conn);
+                self.try_next_addr(id);
+            }
+            Err(_) => {
+                // getaddrinfo blocks: resolve on a helper thread, never here.
+                conn.phase = Phase::Resolving;
+                let seq = conn.connect_seq;
+                self.conns.insert(id, conn);
+                let shared = Arc::clone(&self.shared);
+                let spawned = std::thread::Builder::new().name("ami-resolve".into()).spawn(move || {
+                    let result = (host.as_str(), port).to_socket_addrs().map(|a| a.collect());
+                    shared.submit(Command::Resolved { id, seq, result });
+                });
+                if let Err(e) = spawned {
+                    self.fail_connect(id, Error::Connect(format!("cannot start resolver: {e}")));
+                }
+            }
+        }
+    }
+
+    fn on_resolved(&mut self, id: u64, seq: u64, result: io::Result<Vec<SocketAddr>>) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.connect_seq != seq || conn.phase != Phase::Resolving {
+            return; // timed out or closed meanwhile
+        }
+        match result {
+            Ok(addrs) if !addrs.is_empty() => {
+                conn.addrs = addrs.into();
+                self.try_next_addr(id);
+            }
+            Ok(_) => {
+                let e = Error::Connect(format!("{}: name resolved to no address", conn.target));
+                self.fail_connect(id, e)
+            }
+            Err(e) => {
+                let e = Error::Connect(format!("{}: cannot resolve: {e}", conn.target));
+                self.fail_connect(id, e)
+            }
+        }
+    }
+
+    /// Starts a TCP connect to the next address, or fails the connect.
+    fn try_next_addr(&mut self, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if let Some(mut old) = conn.stream.take() {
+            let _ = self.poll.registry().deregister(&mut old);
+        }
+        while let Some(addr) = conn.addrs.pop_front() {
+            let attempt = TcpStream::connect(addr).and_then(|mut s| {
+                self.poll
+                    .registry()
+                    .register(&mut s, Token(id as usize), Interest::READABLE | Interest::WRITABLE)
+                    .map(|()| s)
+            });
+            match attempt {
+                Ok(stream) => {
+                    conn.stream = Some(stream);
+                    conn.phase = Phase::Connecting;
+                    return;
+                }
+                Err(e) => conn.last_error = Some(format!("{addr}: {e}")),
+            }
+        }
+        let detail = conn.last_error.clone().unwrap_or_else(|| "no address".into());
+        let e = Error::Connect(format!("{}: {detail}", conn.target));
+        self.fail_connect(id, e);
+    }
+
+    fn fail_connect(&mut self, id: u64, error: Error) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if let Some(done) = conn.connect.take() {
+                done.complete(Err(error.clone()));
+            }
+        }
+        self.disconnect(id, error);
+    }
+
+    fn on_ready(&mut self, id: u64, writable: bool) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.phase == Phase::Connecting {
+            let Some(stream) = &conn.stream else { return };
+            match stream.take_error() {
+                Ok(None) => {}
+                Ok(Some(e)) | Err(e) => {
+                    conn.last_error = Some(format!("{e}"));
+                    return self.try_next_addr(id);
+                }
+            }
+            match stream.peer_addr() {
+                Ok(_) => {
+                    let _ = stream.set_nodelay(true);
+                    conn.phase = Phase::Banner;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => {
+                    conn.last_error = Some(format!("{e}"));
+                    return self.try_next_addr(id);
+                }
+            }
+        }
+        if writable {
+            self.flush(id);
+        }
+        self.read(id);
+    }
+
+    /// Drains the socket and routes what it held.
+    fn read(&mut self, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if !matches!(conn.phase, Phase::Banner | Phase::Open) || conn.paused {
+            return;
+        }
+        let mut failure = None;
+        let mut turns = 0;
+        loop {
+            if conn.client.dispatch.pause_if_full() {
+                conn.paused = true;
+                break;
+            }
+            if turns == READS_PER_TURN {
+                self.backlog.push(id);
+                break;
+            }
+            turns += 1;
+            let Some(stream) = conn.stream.as_mut() else { break };
+            match conn.decoder.read_from(stream) {
+                Ok(0) => {
+                    failure = Some(eof_error(conn));
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    failure = Some(Error::Disconnected(format!("{}: read failed: {e}", conn.target)));
+                    break;
+                }
+            }
+            if let Err(e) = drain_frames(conn, &mut self.batch) {
+                failure = Some(e);
+                break;
+            }
+        }
+        conn.client.dispatch.deliver(&mut self.batch);
+        if let Some(e) = failure {
+            // Anything parsed before the failure was routed above.
+            let conn = self.conns.get_mut(&id);
+            if let Some(done) = conn.and_then(|c| c.connect.take()) {
+                done.complete(Err(e.clone()));
+            }
+            self.disconnect(id, e);
+        }
+    }
+
+    fn on_send(
+        &mut self,
+        id: u64,
+        action_id: Arc<str>,
+        bytes: Vec<u8>,
+        wait_event: Option<Box<str>>,
+        timeout: Duration,
+        reply: Reply,
+    ) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return reply.complete_here(Err(Error::Closed("the client is closed".into())));
+        };
+        let dispatch = Arc::clone(&conn.client.dispatch);
+        if conn.phase == Phase::Idle {
+            return reply.complete(Err(Error::Closed("not connected".into())), &dispatch);
+        }
+        if conn.pending.contains_key(&action_id) {
+            let e = Error::InvalidArgument(format!("ActionID {action_id:?} is already in flight"));
+            return reply.complete(Err(e), &dispatch);
+        }
+        let seq = self.timers.add(
+            Instant::now() + timeout,
+            TimerKind::Action { conn: id, id: Arc::clone(&action_id) },
+        );
+        conn.pending.insert(action_id, Pending { reply, seq, wait_event, list: None });
+        if conn.out_pos == conn.out.len() {
+            conn.out.clear();
+            conn.out_pos = 0;
+            self.dirty.push(id);
+        }
+        conn.out.extend_from_slice(&bytes);
+    }
+
+    fn flush_dirty(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            self.flush(id);
+        }
+    }
+
+    fn flush(&mut self, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if !matches!(conn.phase, Phase::Banner | Phase::Open) {
+            return; // sent once connected
+        }
+        let Some(stream) = conn.stream.as_mut() else { return };
+        while conn.out_pos < conn.out.len() {
+            match stream.write(&conn.out[conn.out_pos..]) {
+                Ok(0) => break,
+                Ok(n) => conn.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let e = Error::Disconnected(format!("{}: write failed: {e}", conn.target));
+                    return self.disconnect(id, e);
+                }
+            }
+        }
+        conn.out.clear();
+        conn.out_pos = 0;
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(timer) = self.timers.pop_due(now) {
+            self.on_timer(timer);
+        }
+        let live: usize = self.conns.values().map(|c| c.pending.len() + 1).sum();
+        let conns = &self.conns;
+        self.timers.sweep(live, |t| is_live(conns, t));
+    }
+
+    fn on_timer(&mut self, timer: Timer) {
+        if !is_live(&self.conns, &timer) {
+            return;
+        }
+        match timer.kind {
+            TimerKind::Connect { conn } => {
+                let target = self.conns.get(&conn).map(|c| c.target.clone()).unwrap_or_default();
+                self.fail_connect(conn, Error::Timeout(format!("connecting to {target}: no AMI banner in time")));
+            }
+            TimerKind::Action { conn, id } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    let e = Error::Timeout(format!("no response to action {id:?} in time"));
+                    c.complete(&id, Err(e));
+                }
+            }
+        }
+    }
+
+    /// Drops the link: pending actions complete with `error`, the client is
+    /// told it is disconnected. The entry stays so the client can connect again.
+    fn disconnect(&mut self, id: u64, error: Error) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if let Some(mut stream) = conn.stream.take() {
+            let _ = self.poll.registry().deregister(&mut stream);
+        }
+        if let Some(done) = conn.connect.take() {
+            done.complete(Err(error.clone()));
+        }
+        conn.fail_all(&error);
+        conn.out.clear();
+        conn.out_pos = 0;
+        conn.paused = false;
+        conn.connect_seq = self.timers.seq(); // retires the connect timer and resolver
+        let was_up = conn.phase != Phase::Idle;
+        conn.phase = Phase::Idle;
+        if was_up {
+            conn.client.set_state(State::Disconnected, Some(&error));
+        }
+    }
+}
+
+/// Why a read returned end of stream, in the connection's phase.
+fn eof_error(conn: &Conn) -> Error {
+    match conn.phase {
+        Phase::Banner => Error::NotAmi(format!("{}: closed without an AMI banner", conn.target)),
+        _ => Error::Disconnected(format!("{}: the server closed the connection", conn.target)),
+    }
+}
+
+/// Decodes every complete frame, routing messages and collecting events.
+fn drain_frames(conn: &mut Conn, batch: &mut Vec<Arc<crate::Message>>) -> Result<(), Error> {
+    let wants_events = conn.client.dispatch.wants_events();
+    loop {
+        match conn.decoder.next_frame() {
+            Ok(None) => return Ok(()),
+            Ok(Some(Frame::Banner(banner))) => {
+                conn.phase = Phase::Open;
+                *conn.client.banner.lock().unwrap_or_else(|p| p.into_inner()) = Some(banner.clone());
+                conn.client.set_state(State::Connected, None);
+                if let Some(done) = conn.connect.take() {
+                    done.complete(Ok(banner));
+                }
+            }
+            Ok(Some(Frame::Message(msg))) => {
+                if let Some(event) = conn.route(msg) {
+                    if wants_events {
+                        batch.push(Arc::new(event));
+                    }
+                }
+            }
+            Err(CodecError::NotAmi(detail)) => {
+                return Err(Error::NotAmi(format!("{}: {detail}", conn.target)));
+            }
+            Err(e) => return Err(Error::Protocol(format!("{}: {e}", conn.target))),
+        }
+    }
+}
+
+fn is_live(conns: &HashMap<u64, Conn>, timer: &Timer) -> bool {
+    match &timer.kind {
+        TimerKind::Connect { conn } => conns
+            .get(conn)
+            .is_some_and(|c| c.connect_seq == timer.seq && c.connect.is_some()),
+        TimerKind::Action { conn, id } => conns
+            .get(conn)
+            .and_then(|c| c.pending.get(id))
+            .is_some_and(|p| p.seq == timer.seq),
+    }
+}

@@ -1,0 +1,194 @@
+//! The mio engine: one event-loop thread owns every connection of the
+//! clients attached to it. Other threads hand it [`Command`]s through a
+//! mutex-guarded batch and a `mio::Waker`; it answers through one-shot slots
+//! (blocking callers) or each client's dispatch queue (callbacks, events).
+
+pub(crate) mod action_id;
+mod completion;
+mod connection;
+pub(crate) mod dispatch;
+mod event_loop;
+mod timers;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::codec::Limits;
+use crate::error::{Error, Result};
+use crate::State;
+
+pub(crate) use completion::{Oneshot, Reply};
+pub(crate) use dispatch::Dispatcher;
+
+/// Work handed to the loop thread.
+pub(crate) enum Command {
+    Connect {
+        client: Arc<ClientShared>,
+        host: String,
+        port: u16,
+        timeout: Duration,
+        done: Arc<Oneshot<Result<String>>>,
+    },
+    Resolved { id: u64, seq: u64, result: std::io::Result<Vec<SocketAddr>> },
+    Send {
+        id: u64,
+        action_id: Arc<str>,
+        bytes: Vec<u8>,
+        wait_event: Option<Box<str>>,
+        timeout: Duration,
+        reply: Reply,
+    },
+    /// Drops the link (`forget`: and the client's entry), completing what is
+    /// pending with `error`.
+    Close { id: u64, error: Error, forget: bool, done: Option<Arc<Oneshot<()>>> },
+    /// The client's event consumer caught up: read its socket again.
+    Resume { id: u64 },
+    Shutdown,
+}
+
+impl Command {
+    /// Completes whatever the command carries when the loop is gone.
+    fn fail(self, client_of: impl Fn(u64) -> Option<Arc<ClientShared>>) {
+        let closed = || Error::Closed("the engine has stopped".into());
+        match self {
+            Command::Connect { done, .. } => done.complete(Err(closed())),
+            Command::Send { id, reply, .. } => {
+                if let Some(c) = client_of(id) {
+                    reply.complete(Err(closed()), &c.dispatch);
+                } else {
+                    reply.complete_here(Err(closed()));
+                }
+            }
+            Command::Close { done: Some(done), .. } => done.complete(()),
+            _ => {}
+        }
+    }
+}
+
+/// What client threads share with the loop thread.
+pub(crate) struct EngineShared {
+    queue: Mutex<Submissions>,
+    waker: mio::Waker,
+    /// Set while a wake-up is on its way, so a burst of commands costs one
+    /// `write` to the waker rather than one per command.
+    wake_pending: AtomicBool,
+}
+
+struct Submissions {
+    commands: Vec<Command>,
+    stopped: bool,
+}
+
+impl EngineShared {
+    pub(crate) fn submit(&self, cmd: Command) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.stopped {
+            drop(q);
+            cmd.fail(|_| None);
+            return;
+        }
+        q.commands.push(cmd);
+        drop(q);
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    fn take_commands(&self, into: &mut Vec<Command>) {
+        self.wake_pending.store(false, Ordering::Release);
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::swap(&mut q.commands, into);
+    }
+
+    /// Marks the engine stopped and returns what was still queued.
+    fn stop(&self) -> Vec<Command> {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.stopped = true;
+        std::mem::take(&mut q.commands)
+    }
+}
+
+/// One event-loop thread serving any number of clients.
+///
+/// Most programs use the process-wide engine that [`crate::Client::new`]
+/// starts on first use; create an `Engine` to give a group of clients a loop
+/// of their own. Dropping it stops the loop (pending actions complete with
+/// `Error::Closed`) and joins its thread.
+pub struct Engine {
+    shared: Arc<EngineShared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts a loop thread.
+    pub fn new() -> std::io::Result<Engine> {
+        let (event_loop, shared) = event_loop::EventLoop::new()?;
+        let thread = std::thread::Builder::new()
+            .name("ami-engine".into())
+            .spawn(move || event_loop.run())?;
+        Ok(Engine { shared, thread: Some(thread) })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<EngineShared> {
+        &self.shared
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.submit(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// The process-wide engine, started on first use and never stopped.
+pub(crate) fn global() -> Result<&'static Engine> {
+    static GLOBAL: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
+    GLOBAL
+        .get_or_init(|| Engine::new().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("cannot start the engine: {e}")))
+}
+
+/// The part of a client that the loop thread needs.
+pub(crate) struct ClientShared {
+    pub(crate) id: u64,
+    state: AtomicU8,
+    pub(crate) banner: Mutex<Option<String>>,
+    pub(crate) dispatch: Arc<Dispatcher>,
+    pub(crate) limits: Limits,
+}
+
+impl ClientShared {
+    pub(crate) fn new(id: u64, dispatch: Arc<Dispatcher>, limits: Limits) -> ClientShared {
+        ClientShared {
+            id,
+            state: AtomicU8::new(State::Disconnected as u8),
+            banner: Mutex::new(None),
+            dispatch,
+            limits,
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Records a state change and reports it to the state callback, if any.
+    /// A closed client stays closed.
+    pub(crate) fn set_state(&self, state: State, error: Option<&Error>) {
+        let old = self.state.load(Ordering::Acquire);
+        if old == State::Closed as u8 || old == state as u8 {
+            return;
+        }
+        self.state.store(state as u8, Ordering::Release);
+        self.dispatch.state_changed(state, error);
+    }
+}

@@ -1,0 +1,33 @@
+//! `ami`: a client library for the Asterisk Manager Interface (AMI).
+//!
+//! Layers, bottom up:
+//! - [`codec`]: bytes to [`Message`]s and back, with no I/O (sans-IO), shared
+//!   by the client engine and the `ami-sim` simulator.
+//! - `engine`: one mio event loop thread that owns every connection, matches
+//!   responses to actions by ActionID, gathers event lists, and hands events
+//!   to a per-client dispatch queue.
+//! - [`Client`]: the safe, blocking-or-callback API over the engine; the C
+//!   APIs are thin shells over it.
+//!
+//! ```no_run
+//! use ami::{Client, Message, Options};
+//! let client = Client::new(Options::default());
+//! client.connect("127.0.0.1", 5038)?;
+//! client.login("admin", "admin")?;
+//! let pong = client.send(Message::action("Ping")?)?;
+//! assert_eq!(pong.get("Ping"), Some("Pong"));
+//! # Ok::<(), ami::Error>(())
+//! ```
+
+pub mod codec;
+mod client;
+mod engine;
+mod error;
+pub mod md5;
+mod options;
+
+pub use client::{Client, State};
+pub use codec::Message;
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use options::{Auth, Options, Overflow};

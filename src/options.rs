@@ -1,0 +1,160 @@
+//! Client options, settable as typed fields or as string key/value pairs
+//! (the form the C API and the bindings use, like librdkafka's configuration).
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How the client logs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Username` and `Secret` in clear.
+    Plain,
+    /// `Challenge` then `Key` = md5(challenge + secret): the secret never crosses the wire.
+    Md5,
+}
+
+/// What happens when the event queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Drop the oldest queued event and count it (the default).
+    DropOldest,
+    /// Stop reading the socket until the consumer catches up. Loses nothing,
+    /// but Asterisk drops a session that does not read within 100 ms.
+    Block,
+}
+
+/// Client options. `Options::default()` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Deadline for name resolution, TCP connect and the banner.
+    pub connect_timeout: Duration,
+    /// Default deadline of an action.
+    pub action_timeout: Duration,
+    /// Event mask sent at login (`on`, `off`, or classes like `call,system`).
+    pub events: String,
+    /// Login method.
+    pub auth: Auth,
+    /// AMI over TLS (not available in this build yet: connect fails with `Error::Tls`).
+    pub tls: bool,
+    /// CA bundle for TLS.
+    pub tls_ca_file: Option<String>,
+    /// Skip certificate checks (testing only).
+    pub tls_insecure: bool,
+    /// Server name for TLS verification.
+    pub tls_server_name: Option<String>,
+    /// Reconnect after a lost connection.
+    pub reconnect: bool,
+    /// Smallest reconnect backoff.
+    pub reconnect_min: Duration,
+    /// Largest reconnect backoff.
+    pub reconnect_max: Duration,
+    /// Ping when idle this long (zero: off).
+    pub keepalive: Duration,
+    /// Keep events for [`crate::Client::next_event`].
+    pub event_queue: bool,
+    /// Events held for a slow consumer before the overflow policy applies.
+    pub event_queue_limit: usize,
+    /// Policy when the event queue is full.
+    pub overflow: Overflow,
+    /// Largest message accepted from the server, in bytes.
+    pub max_message_size: usize,
+    /// Most headers accepted in one message.
+    pub max_headers: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            connect_timeout: Duration::from_millis(5000),
+            action_timeout: Duration::from_millis(10000),
+            events: "on".into(),
+            auth: Auth::Plain,
+            tls: false,
+            tls_ca_file: None,
+            tls_insecure: false,
+            tls_server_name: None,
+            reconnect: false,
+            reconnect_min: Duration::from_millis(500),
+            reconnect_max: Duration::from_millis(30000),
+            keepalive: Duration::ZERO,
+            event_queue: false,
+            event_queue_limit: 100_000,
+            overflow: Overflow::DropOldest,
+            max_message_size: 4 << 20,
+            max_headers: 100_000,
+        }
+    }
+}
+
+impl Options {
+    /// Sets one option from strings. Unknown keys and bad values give
+    /// `Error::InvalidArgument` naming the key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let bad = || Error::InvalidArgument(format!("bad value {value:?} for option {key:?}"));
+        let ms = || value.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| bad());
+        let flag = || match value.trim() {
+            "0" | "false" | "no" | "off" => Ok(false),
+            "1" | "true" | "yes" | "on" => Ok(true),
+            _ => Err(bad()),
+        };
+        let count = || value.trim().parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad);
+        let text = || {
+            if value.contains(['\r', '\n']) { Err(bad()) } else { Ok(value.to_string()) }
+        };
+        match key {
+            "connect_timeout_ms" => self.connect_timeout = ms()?,
+            "action_timeout_ms" => self.action_timeout = ms()?,
+            "events" if !value.trim().is_empty() => self.events = text()?,
+            "auth" => {
+                self.auth = match value.trim().to_ascii_lowercase().as_str() {
+                    "plain" => Auth::Plain,
+                    "md5" => Auth::Md5,
+                    _ => return Err(bad()),
+                }
+            }
+            "tls" => self.tls = flag()?,
+            "tls_ca_file" => self.tls_ca_file = Some(text()?),
+            "tls_insecure" => self.tls_insecure = flag()?,
+            "tls_server_name" => self.tls_server_name = Some(text()?),
+            "reconnect" => self.reconnect = flag()?,
+            "reconnect_min_ms" => self.reconnect_min = ms()?,
+            "reconnect_max_ms" => self.reconnect_max = ms()?,
+            "keepalive_ms" => self.keepalive = ms()?,
+            "event_queue" => self.event_queue = flag()?,
+            "event_queue_limit" => self.event_queue_limit = count()?,
+            "overflow" => {
+                self.overflow = match value.trim() {
+                    "drop_oldest" => Overflow::DropOldest,
+                    "block" => Overflow::Block,
+                    _ => return Err(bad()),
+                }
+            }
+            "max_message_size" => self.max_message_size = count()?,
+            "max_headers" => self.max_headers = count()?,
+            "events" => return Err(bad()),
+            _ => return Err(Error::InvalidArgument(format!("unknown option {key:?}"))),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_keys() {
+        let mut o = Options::default();
+        o.set("action_timeout_ms", "250").unwrap();
+        o.set("auth", "md5").unwrap();
+        o.set("overflow", "block").unwrap();
+        assert_eq!(o.action_timeout, Duration::from_millis(250));
+        assert_eq!(o.auth, Auth::Md5);
+        assert_eq!(o.overflow, Overflow::Block);
+        assert!(matches!(o.set("nope", "1"), Err(Error::InvalidArgument(m)) if m.contains("nope")));
+        assert!(matches!(o.set("tls", "maybe"), Err(Error::InvalidArgument(m)) if m.contains("tls")));
+        assert!(o.set("event_queue_limit", "0").is_err());
+        assert!(o.set("events", "on\r\nAction: Logoff").is_err());
+    }
+}
