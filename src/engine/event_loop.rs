@@ -182,7 +182,7 @@ impl EventLoop {
                     shared.submit(Command::Resolved { id, seq, result });
                 });
                 if let Err(e) = spawned {
-                    self.fail_connect(id, Error::Connect(format!("cannot start resolver: {e}")));
+                    self.disconnect(id, Error::Connect(format!("cannot start resolver: {e}")));
                 }
             }
         }
@@ -200,11 +200,11 @@ impl EventLoop {
             }
             Ok(_) => {
                 let e = Error::Connect(format!("{}: name resolved to no address", conn.target));
-                self.fail_connect(id, e)
+                self.disconnect(id, e)
             }
             Err(e) => {
                 let e = Error::Connect(format!("{}: cannot resolve: {e}", conn.target));
-                self.fail_connect(id, e)
+                self.disconnect(id, e)
             }
         }
     }
@@ -233,16 +233,7 @@ impl EventLoop {
         }
         let detail = conn.last_error.clone().unwrap_or_else(|| "no address".into());
         let e = Error::Connect(format!("{}: {detail}", conn.target));
-        self.fail_connect(id, e);
-    }
-
-    fn fail_connect(&mut self, id: u64, error: Error) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            if let Some(done) = conn.connect.take() {
-                done.complete(Err(error.clone()));
-            }
-        }
-        self.disconnect(id, error);
+        self.disconnect(id, e);
     }
 
     fn on_ready(&mut self, id: u64, writable: bool) {
@@ -314,10 +305,6 @@ impl EventLoop {
         conn.client.dispatch.deliver(&mut self.batch);
         if let Some(e) = failure {
             // Anything parsed before the failure was routed above.
-            let conn = self.conns.get_mut(&id);
-            if let Some(done) = conn.and_then(|c| c.connect.take()) {
-                done.complete(Err(e.clone()));
-            }
             self.disconnect(id, e);
         }
     }
@@ -400,7 +387,7 @@ impl EventLoop {
         match timer.kind {
             TimerKind::Connect { conn } => {
                 let target = self.conns.get(&conn).map(|c| c.target.clone()).unwrap_or_default();
-                self.fail_connect(conn, Error::Timeout(format!("connecting to {target}: no AMI banner in time")));
+                self.disconnect(conn, Error::Timeout(format!("connecting to {target}: no AMI banner in time")));
             }
             TimerKind::Action { conn, id } => {
                 if let Some(c) = self.conns.get_mut(&conn) {
@@ -418,19 +405,20 @@ impl EventLoop {
         if let Some(mut stream) = conn.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);
         }
-        if let Some(done) = conn.connect.take() {
-            done.complete(Err(error.clone()));
-        }
-        conn.fail_all(&error);
         conn.out.clear();
         conn.out_pos = 0;
         conn.paused = false;
         conn.connect_seq = self.timers.seq(); // retires the connect timer and resolver
         let was_up = conn.phase != Phase::Idle;
         conn.phase = Phase::Idle;
+        // State first: whoever the completions wake must see it.
         if was_up {
             conn.client.set_state(State::Disconnected, Some(&error));
         }
+        if let Some(done) = conn.connect.take() {
+            done.complete(Err(error.clone()));
+        }
+        conn.fail_all(&error);
     }
 }
 

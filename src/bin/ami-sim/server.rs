@@ -305,7 +305,7 @@ impl Server {
             "simflood" => {
                 let count = val(action, "Count").and_then(|c| c.trim().parse().ok()).unwrap_or(1000);
                 let size = val(action, "Size").and_then(|c| c.trim().parse().ok()).unwrap_or(500);
-                self.respond(token, &reply("Success", id, "Flood will follow"));
+                self.respond(token, &reply("Success", id, "Flood started"));
                 if let Some(s) = self.sessions.get_mut(&token) {
                     s.start(Generator::flood(count, size, id));
                 }

@@ -1,0 +1,134 @@
+//! Starts `ami-sim` as a real process on a free port, for tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ami::codec::{Decoder, Frame, Limits};
+use ami::{Client, Message, Options};
+
+pub struct Sim {
+    child: Child,
+    pub port: u16,
+}
+
+impl Sim {
+    pub fn start(args: &[&str]) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ami-sim"))
+            .args(["--listen", "127.0.0.1:0", "--quiet"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ami-sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read ami-sim stdout");
+        let port = line
+            .trim()
+            .strip_prefix("listening on 127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from ami-sim: {line:?}"));
+        Sim { child, port }
+    }
+
+    pub fn default() -> Sim {
+        Sim::start(&[])
+    }
+
+    /// A client connected and logged in as admin.
+    pub fn client(&self) -> Client {
+        self.client_with(Options::default())
+    }
+
+    pub fn client_with(&self, options: Options) -> Client {
+        let c = Client::new(options);
+        c.connect("127.0.0.1", self.port).expect("connect");
+        c.login("admin", "admin").expect("login");
+        c
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A plain socket speaking AMI through the codec, for checking the
+/// simulator's exact answers.
+pub struct Raw {
+    pub stream: TcpStream,
+    decoder: Decoder,
+    pub banner: Option<String>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("raw connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw { stream, decoder: Decoder::client(Limits::default()), banner: None }
+    }
+
+    pub fn send(&mut self, text: &str) {
+        self.stream.write_all(text.as_bytes()).expect("raw send");
+    }
+
+    pub fn action(&mut self, headers: &[(&str, &str)]) {
+        let mut m = Message::new();
+        for (n, v) in headers {
+            m.add(n, v).unwrap();
+        }
+        self.stream.write_all(&m.to_wire().unwrap()).unwrap();
+    }
+
+    /// The next message (the banner is stored on the way).
+    pub fn next(&mut self) -> Message {
+        loop {
+            match self.decoder.next_frame().expect("decode") {
+                Some(Frame::Banner(b)) => self.banner = Some(b),
+                Some(Frame::Message(m)) => return m,
+                None => {
+                    let n = self.decoder.read_from(&mut self.stream).expect("raw read");
+                    assert!(n > 0, "server closed the connection");
+                    continue;
+                }
+            }
+        }
+    }
+
+    /// Reads until the server closes; true if it did within the read timeout.
+    pub fn closed(&mut self) -> bool {
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    pub fn login(&mut self) {
+        self.action(&[("Action", "Login"), ("Username", "admin"), ("Secret", "admin"), ("Events", "off")]);
+        let r = self.next();
+        assert_eq!(r.get("Message"), Some("Authentication accepted"));
+    }
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    assert!(dir.is_dir(), "the fixtures must be at {} (shared/ beside the repo)", dir.display());
+    dir
+}
