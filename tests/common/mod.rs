@@ -108,6 +108,21 @@ impl Raw {
         }
     }
 
+    /// Reads the banner line (and nothing after it).
+    pub fn read_banner(&mut self) -> String {
+        while self.banner.is_none() {
+            match self.decoder.next_frame().expect("decode") {
+                Some(Frame::Banner(b)) => self.banner = Some(b),
+                Some(Frame::Message(m)) => panic!("message before the banner: {m:?}"),
+                None => {
+                    let n = self.decoder.read_from(&mut self.stream).expect("raw read");
+                    assert!(n > 0, "server closed the connection before the banner");
+                }
+            }
+        }
+        self.banner.clone().unwrap_or_default()
+    }
+
     /// Reads until the server closes; true if it did within the read timeout.
     pub fn closed(&mut self) -> bool {
         let mut buf = [0u8; 4096];

@@ -37,7 +37,9 @@ pub fn command(pbx: &Pbx, m: &Message, id: Option<&str>) -> Vec<u8> {
     let (ok, lines) = match cli(pbx, &normal) {
         Some(lines) => (true, lines),
         None => {
-            let shown = if pbx.legacy_command { words.len() } else { words.len().saturating_sub(1) };
+            // Asterisk 14+ suggests the words its CLI still recognised (the
+            // capture shows two of four); Asterisk 13 echoed the whole command.
+            let shown = if pbx.legacy_command { words.len() } else { words.len().saturating_sub(2).max(1) };
             let help = words[..shown].join(" ");
             (false, vec![format!(
                 "No such command '{cmd}' (type 'core show help {help}' for other possible commands)"
