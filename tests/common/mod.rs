@@ -81,6 +81,12 @@ impl Raw {
         Raw { stream, decoder: Decoder::client(Limits::default()), banner: None }
     }
 
+    /// For a server that sends no banner: decode messages from the first byte.
+    pub fn without_banner(mut self) -> Raw {
+        self.decoder = Decoder::server(Limits::default());
+        self
+    }
+
     pub fn send(&mut self, text: &str) {
         self.stream.write_all(text.as_bytes()).expect("raw send");
     }
