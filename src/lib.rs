@@ -14,7 +14,7 @@
 //! let client = Client::new(Options::default());
 //! client.connect("127.0.0.1", 5038)?;
 //! client.login("admin", "admin")?;
-//! let pong = client.send(Message::action("Ping")?)?;
+//! let pong = client.send(&Message::action("Ping")?)?;
 //! assert_eq!(pong.get("Ping"), Some("Pong"));
 //! # Ok::<(), ami::Error>(())
 //! ```

@@ -25,6 +25,15 @@ pub enum Overflow {
 }
 
 /// Client options. `Options::default()` gives the documented defaults.
+///
+/// ```
+/// let mut o = ami::Options::default();
+/// o.set("action_timeout_ms", "2500")?;
+/// o.set("auth", "md5")?;
+/// assert_eq!(o.action_timeout, std::time::Duration::from_millis(2500));
+/// assert!(o.set("no_such_option", "1").is_err());
+/// # Ok::<(), ami::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Deadline for name resolution, TCP connect and the banner.

@@ -37,7 +37,7 @@ const BANNER_PREFIX: &[u8] = b"Asterisk Call Manager";
 const END_COMMAND: &[u8] = b"--END COMMAND--";
 /// A banner line longer than this is not a banner.
 const MAX_BANNER: usize = 1024;
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -51,6 +51,18 @@ enum Mode {
 }
 
 /// The incremental decoder. One per connection.
+///
+/// ```
+/// use ami::codec::{Decoder, Frame, Limits};
+/// let mut d = Decoder::client(Limits::default());
+/// d.feed(b"Asterisk Call Manager/11.0.0\r\nResponse: Success\r\nPi");
+/// assert_eq!(d.next_frame()?, Some(Frame::Banner("Asterisk Call Manager/11.0.0".into())));
+/// assert_eq!(d.next_frame()?, None); // split anywhere: waits for more
+/// d.feed(b"ng: Pong\r\n\r\n");
+/// let Some(Frame::Message(m)) = d.next_frame()? else { unreachable!() };
+/// assert_eq!(m.get("Ping"), Some("Pong"));
+/// # Ok::<(), ami::codec::CodecError>(())
+/// ```
 #[derive(Debug)]
 pub struct Decoder {
     buf: Vec<u8>,
@@ -147,8 +159,7 @@ impl Decoder {
 
     fn parse(&mut self) -> Result<Option<Frame>, CodecError> {
         loop {
-            let Some(lf) = self.buf[self.scanned..self.filled].iter().position(|&b| b == b'\n')
-            else {
+            let Some(lf) = find_lf(&self.buf[self.scanned..self.filled]) else {
                 self.scanned = self.filled;
                 return self.check_partial().map(|()| None);
             };
@@ -265,9 +276,8 @@ impl Decoder {
         if end - self.start > self.limits.max_message {
             return Err(CodecError::TooLarge(self.limits.max_message));
         }
-        let buf = self.buf[self.start..end].to_vec();
-        let capacity = self.fields.len();
-        let fields = std::mem::replace(&mut self.fields, Vec::with_capacity(capacity));
+        let message = Message::from_parts(&self.buf[self.start..end], &self.fields);
+        self.fields.clear();
         self.start = end;
         if self.start == self.filled {
             // Everything consumed: restart at the front, nothing to move.
@@ -276,8 +286,28 @@ impl Decoder {
             self.line = 0;
             self.scanned = 0;
         }
-        Ok(Frame::Message(Message::from_parts(buf, fields)))
+        Ok(Frame::Message(message))
     }
+}
+
+/// The first LF, eight bytes at a time (the hot loop of the decoder).
+fn find_lf(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LFS: u64 = ONES * b'\n' as u64;
+    let mut chunks = hay.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ LFS;
+        // A zero byte of x is an LF; the lowest flagged byte is exact.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i * 8 + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = hay.len() - chunks.remainder().len();
+    chunks.remainder().iter().position(|&b| b == b'\n').map(|p| tail + p)
 }
 
 /// Headers that Asterisk writes between `Response: Follows` and the raw body.
@@ -312,6 +342,21 @@ mod tests {
         assert_eq!(frames[0], Frame::Banner("Asterisk Call Manager/5.0.2".into()));
         let Frame::Message(m) = &frames[1] else { panic!() };
         assert_eq!(m.get("message"), Some("a: b:c"));
+    }
+
+    #[test]
+    fn find_lf_everywhere() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut v = vec![b'a'; len];
+                v[at] = b'\n';
+                if at + 3 < len {
+                    v[at + 3] = b'\n';
+                }
+                assert_eq!(find_lf(&v), Some(at), "len {len} at {at}");
+            }
+            assert_eq!(find_lf(&vec![0x8a; len]), None);
+        }
     }
 
     #[test]

@@ -5,12 +5,15 @@
 
 use super::CodecError;
 
-/// Span of a header name or value inside [`Message::buf`].
+/// Span of a header name or value inside the message's text.
 type Span = (u32, u32);
 
-/// Marks a name that is not in the buffer: the `Output` lines that the
+/// Marks a name that is not in the text: the `Output` lines that the
 /// decoder makes out of a legacy `Response: Follows` body.
 const OUTPUT_NAME: Span = (u32::MAX, u32::MAX);
+
+/// Bytes of one header's entry in the table (four little-endian u32).
+const ENTRY: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Field {
@@ -22,6 +25,14 @@ impl Field {
     pub(crate) fn output(value: Span) -> Field {
         Field { name: OUTPUT_NAME, value }
     }
+
+    fn encode(&self) -> [u8; ENTRY] {
+        let mut e = [0u8; ENTRY];
+        for (i, v) in [self.name.0, self.name.1, self.value.0, self.value.1].into_iter().enumerate() {
+            e[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        e
+    }
 }
 
 /// One AMI message (action, response or event).
@@ -30,10 +41,25 @@ impl Field {
 /// Asterisk does; [`Message::get_all`] returns every value of a repeated name.
 /// Values are bytes on the wire: the `&str` accessors return the longest
 /// valid UTF-8 prefix, the `*_bytes` accessors return the bytes untouched.
+///
+/// ```
+/// use ami::Message;
+/// let mut action = Message::action("Originate")?;
+/// action.add("Channel", "Local/100@default")?;
+/// action.add("Variable", "a=1")?;
+/// action.add("Variable", "b=2")?;
+/// assert_eq!(action.get("channel"), Some("Local/100@default"));
+/// assert_eq!(action.get_all("Variable").collect::<Vec<_>>(), ["a=1", "b=2"]);
+/// assert!(action.add("ActionID", "x\r\nAction: Logoff").is_err());
+/// assert!(action.to_wire()?.starts_with(b"Action: Originate\r\nChannel: "));
+/// # Ok::<(), ami::codec::CodecError>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Message {
+    /// The header table (`ENTRY` bytes per header, spans into the text)
+    /// followed by the text: a decoded message is one allocation.
     buf: Vec<u8>,
-    fields: Vec<Field>,
+    count: u32,
     list: Vec<Message>,
     wait_event: Option<Box<str>>,
 }
@@ -66,9 +92,11 @@ impl Message {
     /// [`Message::add`] for values that need not be UTF-8.
     pub fn add_bytes(&mut self, name: &[u8], value: &[u8]) -> Result<(), CodecError> {
         check_header(name, value)?;
-        let name = self.push_bytes(name);
-        let value = self.push_bytes(value);
-        self.fields.push(Field { name, value });
+        let name = self.push_text(name);
+        let value = self.push_text(value);
+        let at = self.table_len();
+        self.buf.splice(at..at, Field { name, value }.encode());
+        self.count += 1;
         Ok(())
     }
 
@@ -77,43 +105,66 @@ impl Message {
         check_header(name.as_bytes(), value.as_bytes())?;
         match self.position(name) {
             Some(i) => {
-                self.fields[i].value = self.push_bytes(value.as_bytes());
+                let mut f = self.field(i);
+                f.value = self.push_text(value.as_bytes());
+                self.buf[i * ENTRY..(i + 1) * ENTRY].copy_from_slice(&f.encode());
                 Ok(())
             }
             None => self.add(name, value),
         }
     }
 
-    fn push_bytes(&mut self, bytes: &[u8]) -> Span {
-        let start = self.buf.len() as u32;
-        self.buf.extend_from_slice(bytes);
-        (start, self.buf.len() as u32)
+    fn table_len(&self) -> usize {
+        self.count as usize * ENTRY
     }
 
-    pub(crate) fn from_parts(buf: Vec<u8>, fields: Vec<Field>) -> Message {
-        Message { buf, fields, list: Vec::new(), wait_event: None }
+    fn push_text(&mut self, bytes: &[u8]) -> Span {
+        let start = (self.buf.len() - self.table_len()) as u32;
+        self.buf.extend_from_slice(bytes);
+        (start, start + bytes.len() as u32)
+    }
+
+    /// A decoded message: `text` holds the headers that `fields` point into.
+    pub(crate) fn from_parts(text: &[u8], fields: &[Field]) -> Message {
+        let mut buf = Vec::with_capacity(fields.len() * ENTRY + text.len());
+        for f in fields {
+            buf.extend_from_slice(&f.encode());
+        }
+        buf.extend_from_slice(text);
+        Message { buf, count: fields.len() as u32, list: Vec::new(), wait_event: None }
+    }
+
+    fn field(&self, i: usize) -> Field {
+        let e = &self.buf[i * ENTRY..(i + 1) * ENTRY];
+        let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]);
+        Field { name: (u(0), u(4)), value: (u(8), u(12)) }
+    }
+
+    fn fields(&self) -> impl Iterator<Item = Field> + '_ {
+        (0..self.count as usize).map(|i| self.field(i))
     }
 
     fn span(&self, span: Span) -> &[u8] {
         if span == OUTPUT_NAME {
             return b"Output";
         }
-        &self.buf[span.0 as usize..span.1 as usize]
+        let text = &self.buf[self.table_len()..];
+        &text[span.0 as usize..span.1 as usize]
     }
 
     fn position(&self, name: &str) -> Option<usize> {
         let name = name.as_bytes();
-        self.fields.iter().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
+        self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
     }
 
     /// Number of headers.
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.count as usize
     }
 
     /// True when the message has no headers.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.count == 0
     }
 
     /// Name of header `i` (in wire order).
@@ -128,12 +179,12 @@ impl Message {
 
     /// Raw name of header `i`.
     pub fn name_bytes_at(&self, i: usize) -> Option<&[u8]> {
-        self.fields.get(i).map(|f| self.span(f.name))
+        (i < self.len()).then(|| self.span(self.field(i).name))
     }
 
     /// Raw value of header `i`.
     pub fn value_bytes_at(&self, i: usize) -> Option<&[u8]> {
-        self.fields.get(i).map(|f| self.span(f.value))
+        (i < self.len()).then(|| self.span(self.field(i).value))
     }
 
     /// First value of `name`, case-insensitive.
@@ -143,21 +194,20 @@ impl Message {
 
     /// First raw value of `name`, case-insensitive.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.position(name).map(|i| self.span(self.fields[i].value))
+        self.position(name).map(|i| self.span(self.field(i).value))
     }
 
     /// Every value of `name` in wire order (`Output`, `Variable`, ...).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let name = name.as_bytes();
-        self.fields
-            .iter()
+        self.fields()
             .filter(move |f| self.span(f.name).eq_ignore_ascii_case(name))
             .map(|f| text(self.span(f.value)))
     }
 
     /// Every header as `(name, value)` in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.fields.iter().map(|f| (text(self.span(f.name)), text(self.span(f.value))))
+        self.fields().map(|f| (text(self.span(f.name)), text(self.span(f.value))))
     }
 
     /// True when `name` is present with a value equal (ignoring ASCII case) to `value`.
@@ -220,11 +270,11 @@ impl Message {
     /// Appends the wire form (`Name: value\r\n`... `\r\n`) to `out`. Fails,
     /// writing nothing, if a header holds CR or LF.
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        for f in &self.fields {
+        for f in self.fields() {
             check_header(self.span(f.name), self.span(f.value))?;
         }
-        out.reserve(self.buf.len() + self.fields.len() * 4 + 2);
-        for f in &self.fields {
+        out.reserve(self.buf.len() + 2);
+        for f in self.fields() {
             out.extend_from_slice(self.span(f.name));
             out.extend_from_slice(b": ");
             out.extend_from_slice(self.span(f.value));

@@ -65,7 +65,7 @@ struct Subscription {
 }
 
 enum Job {
-    Event(Arc<Message>),
+    Event(Message),
     Response(ResponseCallback, Result<Message>),
     State(State, Option<Error>),
 }
@@ -75,7 +75,7 @@ struct Queues {
     jobs: VecDeque<Job>,
     /// How many of `jobs` are events (only events are ever dropped).
     job_events: usize,
-    pull: VecDeque<Arc<Message>>,
+    pull: VecDeque<Message>,
     /// The loop stopped reading because a queue was full (`Overflow::Block`).
     paused: bool,
     closed: bool,
@@ -91,6 +91,9 @@ pub(crate) struct Dispatcher {
     jobs_ready: Condvar,
     pull_ready: Condvar,
     subscriptions: Mutex<Arc<Vec<Subscription>>>,
+    /// Bumped on every (un)subscribe, so the dispatch thread re-reads the
+    /// list only when it changed.
+    subscriptions_version: AtomicU64,
     wants_events: AtomicBool,
     state_callback: Mutex<Option<StateCallback>>,
     /// Held while callbacks run, so `unsubscribe` can wait them out.
@@ -132,6 +135,7 @@ impl Dispatcher {
             jobs_ready: Condvar::new(),
             pull_ready: Condvar::new(),
             subscriptions: Mutex::new(Arc::new(Vec::new())),
+            subscriptions_version: AtomicU64::new(0),
             wants_events: AtomicBool::new(false),
             state_callback: Mutex::new(None),
             running: Mutex::new(()),
@@ -183,6 +187,7 @@ impl Dispatcher {
             subs.iter().map(|s| Subscription { id: s.id, pattern: s.pattern.clone(), callback: s.callback.clone() }).collect();
         list.push(Subscription { id, pattern, callback });
         *subs = Arc::new(list);
+        self.subscriptions_version.fetch_add(1, Ordering::AcqRel);
         self.wants_events.store(true, Ordering::Release);
         Ok(id)
     }
@@ -201,6 +206,7 @@ impl Dispatcher {
             let found = list.len() != before;
             self.wants_events.store(!list.is_empty(), Ordering::Release);
             *subs = Arc::new(list);
+            self.subscriptions_version.fetch_add(1, Ordering::AcqRel);
             found
         };
         if found && !self.on_dispatch_thread() {
@@ -261,7 +267,7 @@ impl Dispatcher {
     }
 
     /// Hands over a read's worth of events, under one lock.
-    pub(crate) fn deliver(&self, batch: &mut Vec<Arc<Message>>) {
+    pub(crate) fn deliver(&self, batch: &mut Vec<Message>) {
         if batch.is_empty() {
             return;
         }
@@ -278,8 +284,10 @@ impl Dispatcher {
                         self.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                q.jobs.push_back(Job::Event(Arc::clone(&event)));
+                let event = if self.pull_enabled { event.clone() } else { event };
+                q.jobs.push_back(Job::Event(event));
                 q.job_events += 1;
+                continue;
             }
             if self.pull_enabled {
                 if drop_oldest && q.pull.len() >= self.limit {
@@ -332,7 +340,7 @@ impl Dispatcher {
                     self.signal_fd(false);
                 }
                 self.resume_if_room(&mut q);
-                return Ok(Some(Arc::try_unwrap(event).unwrap_or_else(|e| (*e).clone())));
+                return Ok(Some(event));
             }
             if q.closed {
                 return Err(Error::Closed("the client is closed".into()));
@@ -393,16 +401,17 @@ impl Dispatcher {
                 jobs
             };
             let _running = lock(&self.running);
+            let mut version = self.subscriptions_version.load(Ordering::Acquire);
             let mut subs = Arc::clone(&lock(&self.subscriptions));
             for job in jobs {
                 match job {
                     Job::Event(event) => {
                         // A callback may have (un)subscribed: see it at once.
-                        let current = lock(&self.subscriptions);
-                        if !Arc::ptr_eq(&current, &subs) {
-                            subs = Arc::clone(&current);
+                        let now = self.subscriptions_version.load(Ordering::Acquire);
+                        if now != version {
+                            version = now;
+                            subs = Arc::clone(&lock(&self.subscriptions));
                         }
-                        drop(current);
                         let name = event.event_name().unwrap_or("");
                         for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
                             guard("event callback", || (sub.callback)(&event));

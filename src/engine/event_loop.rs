@@ -35,7 +35,7 @@ pub(super) struct EventLoop {
     /// Connections that still had data after their turn.
     backlog: Vec<u64>,
     /// Events read in this turn, handed to the client in one batch.
-    batch: Vec<Arc<crate::Message>>,
+    batch: Vec<crate::Message>,
 }
 
 impl EventLoop {
@@ -431,7 +431,7 @@ fn eof_error(conn: &Conn) -> Error {
 }
 
 /// Decodes every complete frame, routing messages and collecting events.
-fn drain_frames(conn: &mut Conn, batch: &mut Vec<Arc<crate::Message>>) -> Result<(), Error> {
+fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), Error> {
     let wants_events = conn.client.dispatch.wants_events();
     loop {
         match conn.decoder.next_frame() {
@@ -447,7 +447,7 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<Arc<crate::Message>>) -> Result
             Ok(Some(Frame::Message(msg))) => {
                 if let Some(event) = conn.route(msg) {
                     if wants_events {
-                        batch.push(Arc::new(event));
+                        batch.push(event);
                     }
                 }
             }
