@@ -440,3 +440,26 @@ fn state_callback_reports_changes() {
     }
     assert_eq!(seen, [State::Connecting, State::Connected, State::LoggedIn, State::Disconnected]);
 }
+
+#[test]
+fn two_thousand_connections_on_one_loop_and_one_simulator() {
+    let sim = Sim::default();
+    let engine = Engine::new().unwrap();
+    let options = Options { events: "off".into(), ..Options::default() };
+    let clients: Vec<Client> = (0..2000)
+        .map(|_| {
+            let c = Client::with_engine(&engine, options.clone()).unwrap();
+            c.connect("127.0.0.1", sim.port).unwrap();
+            c.login("admin", "admin").unwrap();
+            c
+        })
+        .collect();
+    let (tx, rx) = mpsc::channel();
+    for c in &clients {
+        let tx = tx.clone();
+        c.send_async(&Message::action("Ping").unwrap(), move |r| tx.send(r.is_ok()).unwrap()).unwrap();
+    }
+    for _ in 0..2000 {
+        assert!(rx.recv_timeout(Duration::from_secs(30)).unwrap());
+    }
+}
