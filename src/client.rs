@@ -46,14 +46,24 @@ static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
 
 /// An AMI client: one connection, any number of threads.
 ///
-/// ```no_run
+/// ```
 /// use ami::{Client, Message, Options};
+/// use std::sync::mpsc;
+/// # let port = ami::doc_support::tiny_server().unwrap(); // Asterisk listens on 5038
 /// let client = Client::new(Options::default());
-/// client.connect("127.0.0.1", 5038)?;
+/// client.connect("127.0.0.1", port)?;
 /// client.login("admin", "admin")?;
-/// client.subscribe("Hangup", |event| println!("{:?}", event.get("Channel")))?;
-/// let status = client.action("CoreStatus", &[])?;
-/// println!("{:?}", status.get("CoreCurrentCalls"));
+/// let (tx, rx) = mpsc::channel();
+/// client.subscribe("UserEvent", move |event| {
+///     tx.send(event.get("UserEvent").unwrap_or("").to_string()).unwrap();
+/// })?;
+/// let sent = client.action("UserEvent", &[("UserEvent", "Example")])?;
+/// assert!(sent.is_success());
+/// assert_eq!(rx.recv().unwrap(), "Example");
+/// client.send_async(&Message::action("Ping")?, |pong| {
+///     assert_eq!(pong.unwrap().get("Ping"), Some("Pong"));
+/// })?;
+/// client.logoff()?;
 /// # Ok::<(), ami::Error>(())
 /// ```
 pub struct Client {

@@ -9,10 +9,11 @@
 //! - [`Client`]: the safe, blocking-or-callback API over the engine; the C
 //!   APIs are thin shells over it.
 //!
-//! ```no_run
+//! ```
 //! use ami::{Client, Message, Options};
+//! # let port = ami::doc_support::tiny_server().unwrap(); // a real Asterisk listens on 5038
 //! let client = Client::new(Options::default());
-//! client.connect("127.0.0.1", 5038)?;
+//! client.connect("127.0.0.1", port)?;
 //! client.login("admin", "admin")?;
 //! let pong = client.send(&Message::action("Ping")?)?;
 //! assert_eq!(pong.get("Ping"), Some("Pong"));
@@ -21,6 +22,8 @@
 
 pub mod codec;
 mod client;
+#[doc(hidden)]
+pub mod doc_support;
 mod engine;
 mod error;
 pub mod md5;

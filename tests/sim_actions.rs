@@ -244,3 +244,33 @@ fn fault_modes() {
     let c = sim.client();
     assert!(err(&c, "SimFault", &[("Mode", "bogus")]).starts_with("unknown fault"));
 }
+
+#[test]
+fn sigterm_and_sigint_end_it_cleanly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ami-sim"))
+            .args(["--listen", "127.0.0.1:0", "--quiet"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("listening on 127.0.0.1:"), "{line:?}");
+        // SAFETY: signals our own child process by its pid.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "signal {sig}: {status:?}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ami-sim"))
+        .args(["--fault", "sideways"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault"));
+}
