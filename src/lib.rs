@@ -26,6 +26,7 @@ mod client;
 pub mod doc_support;
 mod engine;
 mod error;
+pub mod ffi;
 pub mod md5;
 mod options;
 

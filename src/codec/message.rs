@@ -118,19 +118,32 @@ impl Message {
         self.count as usize * ENTRY
     }
 
+    /// Appends `bytes` and a NUL (every name and value is NUL-terminated in
+    /// the text, so the C API hands out pointers without copying).
     fn push_text(&mut self, bytes: &[u8]) -> Span {
         let start = (self.buf.len() - self.table_len()) as u32;
         self.buf.extend_from_slice(bytes);
+        self.buf.push(0);
         (start, start + bytes.len() as u32)
     }
 
     /// A decoded message: `text` holds the headers that `fields` point into.
+    /// Each span is followed in `text` by its line's `:`, CR or LF; the copy
+    /// turns that byte into NUL.
     pub(crate) fn from_parts(text: &[u8], fields: &[Field]) -> Message {
-        let mut buf = Vec::with_capacity(fields.len() * ENTRY + text.len());
+        let table = fields.len() * ENTRY;
+        let mut buf = Vec::with_capacity(table + text.len());
         for f in fields {
             buf.extend_from_slice(&f.encode());
         }
         buf.extend_from_slice(text);
+        for f in fields {
+            for end in [f.name.1, f.value.1] {
+                if let Some(b) = buf.get_mut(table + end as usize) {
+                    *b = 0;
+                }
+            }
+        }
         Message { buf, count: fields.len() as u32, list: Vec::new(), wait_event: None }
     }
 
@@ -145,16 +158,35 @@ impl Message {
     }
 
     fn span(&self, span: Span) -> &[u8] {
+        let with_nul = self.span_with_nul(span);
+        &with_nul[..with_nul.len() - 1]
+    }
+
+    fn span_with_nul(&self, span: Span) -> &[u8] {
         if span == OUTPUT_NAME {
-            return b"Output";
+            return b"Output\0";
         }
         let text = &self.buf[self.table_len()..];
-        &text[span.0 as usize..span.1 as usize]
+        &text[span.0 as usize..=span.1 as usize]
+    }
+
+    /// Name of header `i`, NUL-terminated (for the C API).
+    pub(crate) fn name_with_nul(&self, i: usize) -> Option<&[u8]> {
+        (i < self.len()).then(|| self.span_with_nul(self.field(i).name))
+    }
+
+    /// Value of header `i`, NUL-terminated (for the C API).
+    pub(crate) fn value_with_nul(&self, i: usize) -> Option<&[u8]> {
+        (i < self.len()).then(|| self.span_with_nul(self.field(i).value))
+    }
+
+    /// Index of the first header called `name` (case-insensitive).
+    pub(crate) fn index_of(&self, name: &[u8]) -> Option<usize> {
+        self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        let name = name.as_bytes();
-        self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
+        self.index_of(name.as_bytes())
     }
 
     /// Number of headers.
@@ -375,6 +407,27 @@ mod tests {
         assert!(m.add("A:B", "v").is_err());
         assert!(Message::action("Ping\r\n").is_err());
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn every_name_and_value_is_nul_terminated() {
+        let mut d = crate::codec::Decoder::server(Default::default());
+        d.feed(b"Empty:\nBare\r\nResponse: Follows\r\nActionID: 7\r\nbody\nend--END COMMAND--\r\n\r\n");
+        let Some(crate::codec::Frame::Message(m)) = d.next_frame().unwrap() else { panic!() };
+        let mut built = Message::action("Ping").unwrap();
+        built.set("Action", "Pong").unwrap();
+        for msg in [&m, &built] {
+            for i in 0..msg.len() {
+                let n = msg.name_with_nul(i).unwrap();
+                let v = msg.value_with_nul(i).unwrap();
+                assert_eq!((n.last(), v.last()), (Some(&0), Some(&0)));
+                assert_eq!(&n[..n.len() - 1], msg.name_bytes_at(i).unwrap());
+                assert_eq!(&v[..v.len() - 1], msg.value_bytes_at(i).unwrap());
+            }
+        }
+        assert_eq!(m.get_all("Output").collect::<Vec<_>>(), ["body", "end"]);
+        assert_eq!(m.get("Empty"), Some(""));
+        assert_eq!(built.get("Action"), Some("Pong"));
     }
 
     #[test]

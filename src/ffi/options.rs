@@ -1,0 +1,39 @@
+//! `ami_options`: string key/value configuration, copied into each client.
+
+use std::ffi::{c_char, c_int};
+
+use super::{arg_mut, guard, guard_status, text};
+use crate::Options;
+
+/// Client options (opaque). Create with `ami_options_new`, free with `ami_options_free`.
+pub struct ami_options(pub(crate) Options);
+
+/// New options with the documented defaults. Free with `ami_options_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_options_new() -> *mut ami_options {
+    guard(std::ptr::null_mut(), || Box::into_raw(Box::new(ami_options(Options::default()))))
+}
+
+/// Sets one option (`connect_timeout_ms`, `action_timeout_ms`, `events`,
+/// `auth`, `tls`, `tls_ca_file`, `tls_insecure`, `tls_server_name`,
+/// `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
+/// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
+/// `max_headers`). Unknown key or bad value: `AMI_EINVAL`, detail names the key.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_options_set(o: *mut ami_options, key: *const c_char, value: *const c_char) -> c_int {
+    guard_status(|| {
+        let o = arg_mut(o, "options")?;
+        o.0.set(text(key, "key")?, text(value, "value")?)
+    })
+}
+
+/// Frees options. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_options_free(o: *mut ami_options) {
+    guard((), || {
+        if !o.is_null() {
+            // SAFETY: `o` came from ami_options_new and is freed once.
+            drop(unsafe { Box::from_raw(o) });
+        }
+    })
+}
