@@ -1,0 +1,39 @@
+# Build and install libami-rs for C users.
+#   make                          cargo build --release
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make uninstall PREFIX=...
+#   make examples | make run      the C examples (examples-c/), run against ami-sim
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BUILD_DIR  ?= target/release
+CARGO_BUILD ?= cargo build --release
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+all:
+	$(CARGO_BUILD)
+
+# libami.so.1.0.0 with SONAME libami.so.1 (the classic libami's), plus the
+# usual symlinks; headers; the static library; pkg-config file.
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(BUILD_DIR)/libami.so $(DESTDIR)$(LIBDIR)/libami.so.1.0.0
+	ln -sf libami.so.1.0.0 $(DESTDIR)$(LIBDIR)/libami.so.1
+	ln -sf libami.so.1 $(DESTDIR)$(LIBDIR)/libami.so
+	install -m 644 $(BUILD_DIR)/libami.a $(DESTDIR)$(LIBDIR)/libami.a
+	install -m 644 include/ami.h $(DESTDIR)$(INCLUDEDIR)/ami.h
+	if [ -d include/ami ]; then install -d $(DESTDIR)$(INCLUDEDIR)/ami && install -m 644 include/ami/*.h $(DESTDIR)$(INCLUDEDIR)/ami/; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ami.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libami.so $(DESTDIR)$(LIBDIR)/libami.so.1 $(DESTDIR)$(LIBDIR)/libami.so.1.0.0
+	rm -f $(DESTDIR)$(LIBDIR)/libami.a $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc $(DESTDIR)$(INCLUDEDIR)/ami.h
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ami
+
+examples:
+	$(MAKE) -C examples-c
+
+run:
+	$(MAKE) -C examples-c run
+
+.PHONY: all install uninstall examples run
