@@ -37,3 +37,10 @@ run:
 	$(MAKE) -C examples-c run
 
 .PHONY: all install uninstall examples run
+
+# Throughput of the C path against ami-sim, next to a raw read() drain.
+bench-c: all
+	$(CC) -std=c11 -O2 -Iinclude benches/c_bench.c -L$(BUILD_DIR) -Wl,-rpath,$(abspath $(BUILD_DIR)) -lami -lpthread -o $(BUILD_DIR)/c_bench
+	./examples-c/with-sim.sh $(BUILD_DIR)/ami-sim $(BUILD_DIR)/c_bench
+
+.PHONY: bench-c

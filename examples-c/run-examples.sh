@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# Starts ami-sim on a free port and runs every example against it.
+# run-examples.sh PORT: runs every example against the AMI server on
+# 127.0.0.1:PORT (`make run` starts ami-sim for it through with-sim.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
-sim=${1:-../target/release/ami-sim}
-out=$(mktemp)
-"$sim" --listen 127.0.0.1:0 --quiet > "$out" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.05; done
-port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out")
-[ -n "$port" ] || { echo "ami-sim did not start" >&2; exit 1; }
+port=$1
 echo "== ami-sim listening on 127.0.0.1:$port"
 args=(127.0.0.1 "$port" admin admin)
 

@@ -1,0 +1,150 @@
+/* The C path's throughput, in one run against ami-sim: a raw blocking read()
+ * drain of a SimFlood (no parsing: the ceiling), the same flood through the
+ * library into a C callback, and pipelined Pings with 1,000 in flight.
+ * Build and run: make bench-c   (prints figures; judges nothing) */
+#define _POSIX_C_SOURCE 200809L
+#include <ami.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int has(const char *buf, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(buf + i, needle, k) == 0) return 1;
+    return 0;
+}
+
+static double raw_drain(int port, long count) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); exit(1); }
+    const char *login = "Action: Login\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n";
+    if (write(fd, login, strlen(login)) < 0) exit(1);
+    static char buf[256 * 1024];
+    size_t got = 0;
+    while (!has(buf, got, "accepted")) { ssize_t n = read(fd, buf + got, sizeof buf - got); if (n <= 0) exit(1); got += (size_t)n; }
+    char flood[128];
+    snprintf(flood, sizeof flood, "Action: SimFlood\r\nCount: %ld\r\nSize: 500\r\n\r\n", count);
+    double t0 = now();
+    if (write(fd, flood, strlen(flood)) < 0) exit(1);
+    char tail[64] = {0};
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) { fprintf(stderr, "sim closed\n"); exit(1); }
+        /* look for the end marker, also across read boundaries */
+        char joined[64 + 64];
+        size_t head = (size_t)n < 64 ? (size_t)n : 64;
+        memcpy(joined, tail, 32);
+        memcpy(joined + 32, buf, head);
+        if (has(joined, 32 + head, "SimFloodComplete") || has(buf, (size_t)n, "SimFloodComplete")) break;
+        if (n >= 32) memcpy(tail, buf + n - 32, 32);
+    }
+    double t = now() - t0;
+    close(fd);
+    return t;
+}
+
+static atomic_long seen;
+static atomic_int flood_done;
+
+static void on_event(const ami_message *e, void *ud) {
+    (void)ud;
+    atomic_fetch_add_explicit(&seen, 1, memory_order_relaxed);
+    const char *name = ami_message_get(e, "Event");
+    if (name && strcmp(name, "SimFloodComplete") == 0) atomic_store(&flood_done, 1);
+}
+
+static ami_client *logged_in(int port) {
+    ami_options *o = ami_options_new();
+    ami_options_set(o, "events", "off");
+    ami_client *c = ami_client_new(o);
+    ami_options_free(o);
+    if (ami_client_connect(c, "127.0.0.1", (uint16_t)port) != AMI_OK || ami_client_login(c, "admin", "admin") != AMI_OK) {
+        fprintf(stderr, "login: %s\n", ami_last_error());
+        exit(1);
+    }
+    return c;
+}
+
+static double callback_flood(int port, long count) {
+    ami_client *c = logged_in(port);
+    atomic_store(&seen, 0);
+    atomic_store(&flood_done, 0);
+    ami_client_subscribe(c, "*", on_event, NULL);
+    char n[32];
+    snprintf(n, sizeof n, "%ld", count);
+    const char *h[] = {"Count", n, "Size", "500", NULL};
+    double t0 = now();
+    ami_message *r = NULL;
+    ami_client_action(c, "SimFlood", h, &r, -1);
+    ami_message_free(r);
+    struct timespec tick = {0, 100000L};
+    while (!atomic_load(&flood_done)) nanosleep(&tick, NULL);
+    double t = now() - t0;
+    if (atomic_load(&seen) != count + 1)
+        fprintf(stderr, "lost events: %ld of %ld (dropped %llu)\n", atomic_load(&seen), count + 1,
+                (unsigned long long)ami_client_dropped_events(c));
+    ami_client_free(c);
+    return t;
+}
+
+static atomic_long answered;
+
+static void on_pong(int status, const ami_message *r, void *ud) {
+    (void)r;
+    (void)ud;
+    if (status == AMI_OK) atomic_fetch_add(&answered, 1);
+}
+
+static double pipelined_pings(int port, long total, long window) {
+    ami_client *c = logged_in(port);
+    ami_message *ping = ami_message_new("Ping");
+    atomic_store(&answered, 0);
+    struct timespec tick = {0, 20000L};
+    double t0 = now();
+    for (long sent = 0; sent < total; sent++) {
+        while (sent - atomic_load(&answered) >= window) nanosleep(&tick, NULL);
+        ami_client_send_async(c, ping, on_pong, NULL);
+    }
+    while (atomic_load(&answered) < total) nanosleep(&tick, NULL);
+    double t = now() - t0;
+    ami_message_free(ping);
+    ami_client_free(c);
+    return t;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s PORT [EVENTS] [PINGS]\n", argv[0]);
+        return 2;
+    }
+    int port = atoi(argv[1]);
+    long events = argc > 2 ? atol(argv[2]) : 500000, pings = argc > 3 ? atol(argv[3]) : 300000;
+    raw_drain(port, 10000); /* warm up */
+    callback_flood(port, 10000);
+    double raw = raw_drain(port, events);
+    double cb = callback_flood(port, events);
+    double pp = pipelined_pings(port, pings, 1000);
+    printf("C path (%ld events of ~500 bytes, %ld pings):\n", events, pings);
+    printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
+    printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
+    printf("  pipelined Ping (1000 in flight) %9.0f actions/s\n", (double)pings / pp);
+    return 0;
+}
