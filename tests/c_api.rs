@@ -2,19 +2,14 @@
 //! AddressSanitizer and UndefinedBehaviorSanitizer, against the freshly built
 //! libami.so, and runs them against ami-sim. Each prints `N passed, M failed`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// target/<profile>, where cargo put libami.so for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
-}
+use std::path::PathBuf;
+use std::process::Command;
 
 fn build_and_run(name: &str) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let lib = lib_dir();
-    assert!(lib.join("libami.so").exists(), "no libami.so in {}", lib.display());
+    let lib = common::cdylib_dir();
     let out_dir = lib.join("c-tests");
     std::fs::create_dir_all(&out_dir).unwrap();
     let exe = out_dir.join(name);

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+    common::cdylib_dir()
 }
 
 #[test]
@@ -21,7 +20,7 @@ fn make_install_layout_and_a_program_linked_against_it() {
         .arg("install")
         .arg(format!("PREFIX={}", prefix.display()))
         .arg(format!("BUILD_DIR={}", lib_dir().display()))
-        .arg("CARGO_BUILD=true") // cargo test built the library already
+        .arg("CARGO_BUILD=true") // common::cdylib_dir built the library already
         .status()
         .expect("run make");
     assert!(status.success());

@@ -101,6 +101,9 @@ pub(crate) struct Dispatcher {
     thread: Mutex<Option<JoinHandle<()>>>,
     next_subscription: AtomicU64,
     dropped: AtomicU64,
+    /// Set by `close`; checked before every event, so none is delivered
+    /// after a callback freed its client.
+    closed: AtomicBool,
     /// Readable while pulled events wait (`ami_client_event_fd`).
     notify: Option<(UnixStream, UnixStream)>,
     engine: Arc<EngineShared>,
@@ -142,6 +145,7 @@ impl Dispatcher {
             thread: Mutex::new(None),
             next_subscription: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
             notify,
             engine,
         })
@@ -362,6 +366,7 @@ impl Dispatcher {
     /// Stops delivery: queued jobs still run (every response callback runs
     /// exactly once), then the thread ends. Joins it unless called from it.
     pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         {
             let mut q = lock(&self.queues);
             q.closed = true;
@@ -405,6 +410,9 @@ impl Dispatcher {
             let mut subs = Arc::clone(&lock(&self.subscriptions));
             for job in jobs {
                 match job {
+                    // Once closed (perhaps freed from a callback), only the
+                    // response callbacks still owed run: they run exactly once.
+                    Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
                     Job::Event(event) => {
                         // A callback may have (un)subscribed: see it at once.
                         let now = self.subscriptions_version.load(Ordering::Acquire);

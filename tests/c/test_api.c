@@ -430,6 +430,35 @@ static void test_free_with_actions_in_flight(unsigned short port) {
     CHECK(atomic_load(&freed_calls) == 1000); /* and exactly once */
 }
 
+static atomic_int after_free_events;
+
+static void free_from_callback(const ami_message *e, void *ud) {
+    (void)e;
+    ami_client **slot = ud;
+    if (*slot) {
+        ami_client *c = *slot;
+        *slot = NULL;
+        ami_client_free(c); /* from the client's own dispatch thread */
+    } else {
+        atomic_fetch_add(&after_free_events, 1);
+    }
+}
+
+static void test_free_from_callback(unsigned short port) {
+    static ami_client *slot;
+    slot = logged_in(port, NULL);
+    CHECK(ami_client_subscribe(slot, "SimFlood", free_from_callback, &slot) != 0);
+    /* One action, then hands off: the first of its 1,000 events frees the client. */
+    ami_message *flood = ami_message_new("SimFlood");
+    ami_message_add(flood, "Count", "1000");
+    CHECK_STATUS(ami_client_send_async(slot, flood, NULL, NULL), AMI_OK);
+    ami_message_free(flood);
+    for (int i = 0; i < 400 && slot; i++) sleep_ms(5);
+    CHECK(slot == NULL);
+    sleep_ms(100);
+    CHECK(atomic_load(&after_free_events) == 0); /* no callback after free */
+}
+
 int main(void) {
     sim s = sim_start(NULL, NULL, NULL);
     test_library();
@@ -442,6 +471,7 @@ int main(void) {
     test_callbacks(s.port);
     test_event_queue(s.port);
     test_free_with_actions_in_flight(s.port);
+    test_free_from_callback(s.port);
     sim_stop(s);
     return checks_report();
 }

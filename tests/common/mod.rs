@@ -153,3 +153,25 @@ pub fn fixtures_dir() -> PathBuf {
     assert!(dir.is_dir(), "the fixtures must be at {} (shared/ beside the repo)", dir.display());
     dir
 }
+
+/// target/<profile> with a freshly built libami.so. `cargo test` builds the
+/// library only as an rlib, so C-facing tests ask cargo for the cdylib (once
+/// per test binary; a no-op when it is up to date).
+pub fn cdylib_dir() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().and_then(std::path::Path::parent).unwrap().to_path_buf();
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args(["build", "--lib"]);
+            if dir.file_name().is_some_and(|n| n == "release") {
+                cargo.arg("--release");
+            }
+            let status = cargo.status().expect("run cargo build --lib");
+            assert!(status.success(), "cargo build --lib failed");
+            assert!(dir.join("libami.so").exists(), "no libami.so in {}", dir.display());
+            dir
+        })
+        .clone()
+}
