@@ -22,6 +22,7 @@
 
 pub mod codec;
 mod client;
+pub mod compat;
 #[doc(hidden)]
 pub mod doc_support;
 mod engine;

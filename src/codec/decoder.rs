@@ -43,6 +43,8 @@ const READ_CHUNK: usize = 256 * 1024;
 enum Mode {
     /// Client side, before the banner line.
     Banner,
+    /// Client side where the program may have read the banner itself.
+    OptionalBanner,
     Headers,
     /// After `Response: Follows`, before the raw body.
     FollowsHeaders,
@@ -84,6 +86,13 @@ impl Decoder {
     /// A decoder for the client side: the first line must be the banner.
     pub fn client(limits: Limits) -> Decoder {
         Decoder::with_mode(Mode::Banner, limits)
+    }
+
+    /// A decoder for a socket whose banner may already have been read by
+    /// someone else (the libami layer): a leading banner line is reported,
+    /// anything else is a message.
+    pub fn client_banner_optional(limits: Limits) -> Decoder {
+        Decoder::with_mode(Mode::OptionalBanner, limits)
     }
 
     /// A decoder for the server side: messages from the first byte.
@@ -189,8 +198,11 @@ impl Decoder {
     /// Handles the line `buf[start..end]` (line ending removed).
     fn on_line(&mut self, start: usize, end: usize) -> Result<Option<Frame>, CodecError> {
         let line = &self.buf[start..end];
+        if self.mode == Mode::OptionalBanner {
+            self.mode = if line.starts_with(BANNER_PREFIX) { Mode::Banner } else { Mode::Headers };
+        }
         match self.mode {
-            Mode::Banner => {
+            Mode::Banner | Mode::OptionalBanner => {
                 if !line.starts_with(BANNER_PREFIX) {
                     return Err(CodecError::NotAmi(preview(line)));
                 }
@@ -356,6 +368,18 @@ mod tests {
                 assert_eq!(find_lf(&v), Some(at), "len {len} at {at}");
             }
             assert_eq!(find_lf(&vec![0x8a; len]), None);
+        }
+    }
+
+    #[test]
+    fn optional_banner() {
+        for input in [&b"Asterisk Call Manager/1.0\r\nResponse: Pong\r\n\r\n"[..], b"Response: Pong\r\n\r\n"] {
+            let mut d = Decoder::client_banner_optional(Limits::default());
+            d.feed(input);
+            let frames = decode_all(&mut d);
+            let Some(Frame::Message(m)) = frames.last() else { panic!() };
+            assert_eq!(m.len(), 1, "{m:?}");
+            assert_eq!(m.get("Response"), Some("Pong"));
         }
     }
 

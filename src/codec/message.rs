@@ -273,6 +273,29 @@ impl Message {
         ["Success", "Follows", "Goodbye"].iter().any(|ok| self.has("Response", ok))
     }
 
+    /// True for a response that opens an event list: `EventList: start`, or
+    /// a pre-13.2 list announced by `... will follow`.
+    pub fn starts_list(&self) -> bool {
+        if let Some(v) = self.get_bytes("EventList") {
+            return v.eq_ignore_ascii_case(b"start");
+        }
+        self.get_bytes("Message").is_some_and(|m| {
+            let tail = b"will follow";
+            m.len() >= tail.len() && m[m.len() - tail.len()..].eq_ignore_ascii_case(tail)
+        })
+    }
+
+    /// True for the event that closes a list: `EventList: Complete`, or a
+    /// legacy closer such as `PeerlistComplete`.
+    pub fn ends_list(&self) -> bool {
+        if let Some(v) = self.get_bytes("EventList") {
+            return v.eq_ignore_ascii_case(b"Complete");
+        }
+        self.event_name().is_some_and(|n| {
+            n.len() >= 8 && n.as_bytes()[n.len() - 8..].eq_ignore_ascii_case(b"complete")
+        })
+    }
+
     /// The events of a list response (items, then the closing event), in
     /// arrival order; empty for other messages.
     pub fn list(&self) -> &[Message] {

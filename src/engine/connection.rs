@@ -107,7 +107,7 @@ impl Conn {
         if p.wait_event.is_some() && msg.is_success() {
             return None; // the follow-up event completes it
         }
-        if p.wait_event.is_none() && msg.is_success() && starts_list(&msg) {
+        if p.wait_event.is_none() && msg.is_success() && msg.starts_list() {
             p.list = Some(msg);
             return None;
         }
@@ -121,7 +121,7 @@ impl Conn {
         let Some(p) = self.pending.get_mut(id) else { return Some(msg) };
         let id: Arc<str> = id.into();
         if let Some(list) = &mut p.list {
-            let closes = ends_list(&msg);
+            let closes = msg.ends_list();
             list.push_list(msg);
             if closes {
                 if let Some(list) = p.list.take() {
@@ -141,27 +141,6 @@ impl Conn {
     }
 }
 
-/// `EventList: start`, or a pre-13.2 list announced by `... will follow`.
-fn starts_list(msg: &Message) -> bool {
-    if let Some(v) = msg.get_bytes("EventList") {
-        return v.eq_ignore_ascii_case(b"start");
-    }
-    msg.get_bytes("Message").is_some_and(|m| {
-        let tail = b"will follow";
-        m.len() >= tail.len() && m[m.len() - tail.len()..].eq_ignore_ascii_case(tail)
-    })
-}
-
-/// `EventList: Complete`, or a legacy closer such as `PeerlistComplete`.
-fn ends_list(msg: &Message) -> bool {
-    if let Some(v) = msg.get_bytes("EventList") {
-        return v.eq_ignore_ascii_case(b"Complete");
-    }
-    msg.event_name().is_some_and(|n| {
-        n.len() >= 8 && n.as_bytes()[n.len() - 8..].eq_ignore_ascii_case(b"complete")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,11 +155,11 @@ mod tests {
 
     #[test]
     fn list_detection() {
-        assert!(starts_list(&msg(&[("Response", "Success"), ("EventList", "start")])));
-        assert!(starts_list(&msg(&[("Response", "Success"), ("Message", "Peer status list will follow")])));
-        assert!(!starts_list(&msg(&[("Response", "Success"), ("Message", "Command output follows")])));
-        assert!(ends_list(&msg(&[("Event", "X"), ("EventList", "Complete")])));
-        assert!(ends_list(&msg(&[("Event", "PeerlistComplete")])));
-        assert!(!ends_list(&msg(&[("Event", "PeerEntry")])));
+        assert!(msg(&[("Response", "Success"), ("EventList", "start")]).starts_list());
+        assert!(msg(&[("Response", "Success"), ("Message", "Peer status list will follow")]).starts_list());
+        assert!(!msg(&[("Response", "Success"), ("Message", "Command output follows")]).starts_list());
+        assert!(msg(&[("Event", "X"), ("EventList", "Complete")]).ends_list());
+        assert!(msg(&[("Event", "PeerlistComplete")]).ends_list());
+        assert!(!msg(&[("Event", "PeerEntry")]).ends_list());
     }
 }
