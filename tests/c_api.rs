@@ -52,3 +52,8 @@ fn c_api_every_function_and_error() {
 fn c_api_eight_threads_share_one_client() {
     build_and_run("test_threads");
 }
+
+#[test]
+fn classic_libami_api_every_function() {
+    build_and_run("test_libami");
+}
