@@ -4,6 +4,7 @@
  * Build and run: make bench-c   (prints figures; judges nothing) */
 #define _POSIX_C_SOURCE 200809L
 #include <ami.h>
+#include <ami/ami.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -130,6 +131,66 @@ static double pipelined_pings(int port, long total, long window) {
     return t;
 }
 
+static int classic_socket(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); exit(1); }
+    ami_destroy_packet_group(ami_login(fd, "admin", "admin", "off", NULL));
+    return fd;
+}
+
+/* One Ping at a time, each waiting for its answer: classic and modern. */
+static double classic_pings(int port, long n) {
+    int fd = classic_socket(port);
+    double t0 = now();
+    for (long i = 0; i < n; i++)
+        if (ami_ping(fd, NULL) != 1) { fprintf(stderr, "classic ping failed\n"); exit(1); }
+    double t = now() - t0;
+    close(fd);
+    return t;
+}
+
+static double modern_pings(int port, long n) {
+    ami_client *c = logged_in(port);
+    ami_message *ping = ami_message_new("Ping");
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        ami_message *r = NULL;
+        if (ami_client_send(c, ping, &r, -1) != AMI_OK) { fprintf(stderr, "modern ping failed\n"); exit(1); }
+        ami_message_free(r);
+    }
+    double t = now() - t0;
+    ami_message_free(ping);
+    ami_client_free(c);
+    return t;
+}
+
+static long classic_seen;
+
+static void on_classic_event(ast_packet *p, void *data) {
+    (void)p;
+    (void)data;
+    classic_seen++;
+}
+
+static double classic_flood(int port, long count) {
+    int fd = classic_socket(port);
+    classic_seen = 0;
+    ami_set_event_cb(on_classic_event, NULL);
+    char flood[128];
+    snprintf(flood, sizeof flood, "Action: SimFlood\r\nCount: %ld\r\nSize: 500\r\n\r\n", count);
+    double t0 = now();
+    ami_sock_send(fd, flood);
+    while (classic_seen < count + 1) ami_sock_receive_event(fd);
+    double t = now() - t0;
+    ami_set_event_cb(NULL, NULL);
+    close(fd);
+    return t;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s PORT [EVENTS] [PINGS]\n", argv[0]);
@@ -142,9 +203,15 @@ int main(int argc, char **argv) {
     double raw = raw_drain(port, events);
     double cb = callback_flood(port, events);
     double pp = pipelined_pings(port, pings, 1000);
+    long rtt = pings / 10;
+    double cl_ping = classic_pings(port, rtt), mo_ping = modern_pings(port, rtt);
+    double cl_flood = classic_flood(port, events);
     printf("C path (%ld events of ~500 bytes, %ld pings):\n", events, pings);
     printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
     printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
     printf("  pipelined Ping (1000 in flight) %9.0f actions/s\n", (double)pings / pp);
+    printf("  one Ping at a time: classic ami_ping %9.0f/s, modern ami_client_send %9.0f/s\n",
+           (double)rtt / cl_ping, (double)rtt / mo_ping);
+    printf("  classic ami_sock_receive_event %12.0f events/s  (%.2f of raw)\n", (double)events / cl_flood, raw / cl_flood);
     return 0;
 }
