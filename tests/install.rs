@@ -27,7 +27,11 @@ fn make_install_layout_and_a_program_linked_against_it() {
     let lib = prefix.join("lib");
     assert_eq!(std::fs::read_link(lib.join("libami.so")).unwrap(), Path::new("libami.so.1"));
     assert_eq!(std::fs::read_link(lib.join("libami.so.1")).unwrap(), Path::new("libami.so.1.0.0"));
-    for f in ["lib/libami.so.1.0.0", "lib/libami.a", "include/ami.h", "lib/pkgconfig/ami.pc"] {
+    let classic = ["ami", "core", "manager", "admin", "channel", "info"].map(|h| format!("include/ami/{h}.h"));
+    for f in ["lib/libami.so.1.0.0", "lib/libami.a", "include/ami.h", "lib/pkgconfig/ami.pc"]
+        .into_iter()
+        .chain(classic.iter().map(String::as_str))
+    {
         assert!(prefix.join(f).is_file(), "{f} not installed");
     }
     let pc = std::fs::read_to_string(lib.join("pkgconfig/ami.pc")).unwrap();
@@ -52,6 +56,7 @@ fn make_install_layout_and_a_program_linked_against_it() {
     std::fs::write(
         &src,
         r#"#include <ami.h>
+#include <ami/ami.h>
 #include <stdio.h>
 #include <stdlib.h>
 int main(int argc, char **argv) {
