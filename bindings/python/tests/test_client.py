@@ -1,0 +1,197 @@
+"""The Python binding against a real ami-sim process."""
+
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import ami
+from ami.aio import AsyncClient
+
+
+def logged_in(sim, **options):
+    c = ami.Client(**options)
+    c.connect("127.0.0.1", sim.port)
+    c.login("admin", "admin")
+    return c
+
+
+def test_connect_login_ping(sim):
+    with ami.Client() as c:
+        assert c.connect("127.0.0.1", sim.port) == "Asterisk Call Manager/5.0.2"
+        assert c.state == 2
+        c.login("admin", "admin")
+        assert c.state == 3
+        pong = c.action("Ping")
+        assert pong["ping"] == "Pong" and pong.is_success
+        assert 0 < len(pong["ActionID"]) < 64
+    assert c.state == 5
+    assert ami.version()
+
+
+def test_message_is_a_read_only_case_insensitive_mapping(sim):
+    with logged_in(sim) as c:
+        out = c.action("Command", {"Command": "core show uptime"})
+        assert "OUTPUT" in out and out["output"].startswith("System uptime:")
+        assert len(out.getall("Output")) == 2
+        assert out.get("Nope") is None and "Nope" not in out
+        with pytest.raises(KeyError):
+            out["Nope"]
+        with pytest.raises(TypeError):
+            out["Response"] = "x"  # read-only
+        assert out.headers()[0] == ("Response", "Success")
+        r = c.action("SetVar", Variable="PY", Value="1")
+        assert r.is_success
+
+
+def test_list_response_and_wait_event(sim):
+    with logged_in(sim) as c:
+        q = c.action("QueueStatus")
+        assert [e.name for e in q.events] == ["QueueParams", "QueueMember", "QueueStatusComplete"]
+        orig = c.action(
+            "Originate",
+            [("Channel", "Local/200@default"), ("Application", "Wait"), ("Async", "true")],
+            wait_event="OriginateResponse",
+        )
+        assert orig.name == "OriginateResponse" and orig["Response"] == "Success"
+
+
+def test_errors_are_typed(sim, start_sim):
+    c = ami.Client()
+    c.connect("127.0.0.1", sim.port)
+    with pytest.raises(ami.AuthError) as e:
+        c.login("admin", "wrong")
+    assert "Authentication failed" in str(e.value) and e.value.status == 4
+    c.close()
+    with pytest.raises(ami.ConnectError):
+        ami.Client().connect("127.0.0.1", 1)
+    web = start_sim("--fault", "wrong-banner")
+    with pytest.raises(ami.NotAmiError):
+        ami.Client().connect("127.0.0.1", web.port)
+    with logged_in(sim) as c:
+        c.action("SimFault", Mode="stall")
+        with pytest.raises(ami.TimeoutError) as e:
+            c.action("Ping", timeout=0.2)
+        assert isinstance(e.value, TimeoutError)  # the builtin too
+    with logged_in(sim) as c:
+        with pytest.raises(ami.InvalidArgumentError):
+            c.action("Ping", ActionID="x\r\nAction: Logoff")
+        with pytest.raises(ami.InvalidArgumentError):
+            ami.Client(no_such_option=1)
+    c.close()
+    with pytest.raises(ami.ClosedError):
+        c.action("Ping")
+    c.close()  # idempotent
+
+
+def test_subscribe_in_order_and_unsubscribe(sim):
+    with logged_in(sim) as c:
+        got = []
+        done = threading.Event()
+
+        def on_event(e):
+            got.append(int(e["Seq"]))
+            if len(got) == 50:
+                done.set()
+
+        sub = c.subscribe("UserEvent", on_event)
+        for i in range(50):
+            c.action("UserEvent", UserEvent="Py", Seq=str(i))
+        assert done.wait(5)
+        assert got == list(range(50))
+        c.unsubscribe(sub)
+        c.action("UserEvent", UserEvent="Py", Seq="99")
+        time.sleep(0.1)
+        assert len(got) == 50
+
+
+def test_a_raising_callback_is_reported_not_swallowed(sim, capfd):
+    with logged_in(sim) as c:
+        calls = []
+
+        def bad(e):
+            calls.append(e)
+            raise RuntimeError("boom in callback")
+
+        c.subscribe("UserEvent", bad)
+        c.action("UserEvent", UserEvent="One")
+        c.action("UserEvent", UserEvent="Two")
+        deadline = time.time() + 5
+        while len(calls) < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        assert len(calls) == 2  # delivery went on
+        assert [str(e) for e in c.callback_errors] == ["boom in callback"] * 2
+    assert "boom in callback" in capfd.readouterr().err
+
+
+def test_send_async_runs_once(sim):
+    with logged_in(sim) as c:
+        results = []
+        done = threading.Event()
+
+        def cb(r):
+            results.append(r)
+            if len(results) == 100:
+                done.set()
+
+        for _ in range(100):
+            c.send_async("Ping", callback=cb)
+        assert done.wait(5)
+        assert all(isinstance(r, ami.Message) and r["Ping"] == "Pong" for r in results)
+        c.action("SimFault", Mode="stall")
+        errors = []
+        for _ in range(10):
+            c.send_async("Ping", callback=errors.append)
+    assert len(errors) == 10 and all(isinstance(e, ami.ClosedError) for e in errors)
+
+
+def test_events_iterator_and_messages_outlive_the_client(sim):
+    c = logged_in(sim, event_queue=True, events="user")
+    for i in range(3):
+        c.action("UserEvent", UserEvent="Iter", N=str(i))
+    events = [e for e in c.events(timeout=0.5) if e.name == "UserEvent"]
+    assert [e["N"] for e in events] == ["0", "1", "2"]
+    c.close()
+    del c
+    gc.collect()
+    assert events[2]["UserEvent"] == "Iter"  # plain data, still fine
+
+
+def test_asyncio(sim):
+    async def main():
+        async with AsyncClient() as c:
+            await c.connect("127.0.0.1", sim.port)
+            await c.login("admin", "admin")
+            pongs = await asyncio.gather(*(c.action("Ping") for _ in range(20)))
+            assert all(p["Ping"] == "Pong" for p in pongs)
+            await c.action("UserEvent", UserEvent="Async")
+            while True:
+                event = await asyncio.wait_for(c.next_event(), 5)
+                if event.name == "UserEvent":
+                    return event["UserEvent"]
+
+    assert asyncio.run(main()) == "Async"
+
+
+def test_python_dash_m_ami_prints_events(sim):
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ami", "--port", str(sim.port), "--count", "2", "--events", "user"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(1.0)
+    with logged_in(sim) as c:
+        c.action("UserEvent", UserEvent="ToMonitor")
+        c.action("UserEvent", UserEvent="ToMonitor")
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert out.count("Event: UserEvent") == 2
