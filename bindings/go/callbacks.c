@@ -1,0 +1,12 @@
+// C trampolines from libami's callbacks into Go (cgo forbids definitions in
+// the preamble of a file with //export).
+#include "ami.h"
+#include "_cgo_export.h"
+
+void ami_go_event(const struct ami_message *event, void *userdata) {
+    goEvent((struct ami_message *)event, userdata);
+}
+
+void ami_go_response(int status, const struct ami_message *response, void *userdata) {
+    goResponse(status, (struct ami_message *)response, userdata);
+}

@@ -1,0 +1,3 @@
+module github.com/libami-rs/libami-rs/bindings/go
+
+go 1.21
