@@ -30,13 +30,23 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libami.a $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc $(DESTDIR)$(INCLUDEDIR)/ami.h
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ami
 
+# Every test: Rust and C (cargo test), Python (pytest), Go (go test -race).
+test:
+	cargo build --release
+	cargo test
+	@command -v python3 >/dev/null || { echo "make test: python3 is missing (apt-get install python3)"; exit 1; }
+	@python3 -c 'import pytest' 2>/dev/null || { echo "make test: pytest is missing: python3 -m pip install pytest"; exit 1; }
+	cd bindings/python && python3 -m pytest -q tests
+	@command -v go >/dev/null || { echo "make test: go is missing: apt-get install golang-go"; exit 1; }
+	cd bindings/go && go test -race -count=1 ./...
+
 examples:
 	$(MAKE) -C examples-c
 
 run:
 	$(MAKE) -C examples-c run
 
-.PHONY: all install uninstall examples run
+.PHONY: all install uninstall test examples run
 
 # Throughput of the C path against ami-sim, next to a raw read() drain.
 bench-c: all
@@ -44,3 +54,9 @@ bench-c: all
 	./examples-c/with-sim.sh $(BUILD_DIR)/ami-sim $(BUILD_DIR)/c_bench
 
 .PHONY: bench-c
+
+# Events per second into C, Python and Go, in one run against one ami-sim.
+bench-bindings: bench-c
+	./examples-c/with-sim.sh $(BUILD_DIR)/ami-sim ./benches/bindings.sh
+
+.PHONY: bench-bindings
