@@ -2,12 +2,12 @@
 //! connection itself lives on the engine's loop thread.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::codec::{Limits, Message};
 use crate::engine::dispatch::Pattern;
-use crate::engine::{self, ClientShared, Command, Dispatcher, EngineShared, Oneshot, Reply, action_id};
+use crate::engine::{self, ClientShared, Command, Dispatcher, EngineShared, LinkPolicy, LoginInfo, Oneshot, Reply, action_id};
 use crate::error::{Error, Result};
 use crate::options::{Auth, Options};
 
@@ -70,7 +70,6 @@ pub struct Client {
     shared: Arc<ClientShared>,
     engine: Arc<EngineShared>,
     options: Options,
-    credentials: Mutex<Option<(String, String)>>,
 }
 
 impl Client {
@@ -108,7 +107,7 @@ impl Client {
         .map_err(|e| Error::Internal(format!("cannot create the event queue: {e}")))?;
         let limits = Limits { max_message: options.max_message_size, max_headers: options.max_headers };
         let shared = Arc::new(ClientShared::new(id, Arc::new(dispatch), limits));
-        Ok(Client { shared, engine, options, credentials: Mutex::new(None) })
+        Ok(Client { shared, engine, options })
     }
 
     /// The options this client was made with.
@@ -149,7 +148,16 @@ impl Client {
             client: Arc::clone(&self.shared),
             host: host.to_string(),
             port,
-            timeout: self.options.connect_timeout,
+            policy: LinkPolicy {
+                connect_timeout: self.options.connect_timeout,
+                action_timeout: self.options.action_timeout,
+                reconnect: self
+                    .options
+                    .reconnect
+                    .then(|| (self.options.reconnect_min, self.options.reconnect_max.max(self.options.reconnect_min))),
+                keepalive: self.options.keepalive,
+                offline_wait: self.options.offline_wait,
+            },
             done: Arc::clone(&done),
         });
         done.wait()
@@ -180,8 +188,16 @@ impl Client {
             let why = response.get("Message").unwrap_or("login rejected");
             return Err(Error::Auth(why.to_string()));
         }
-        *self.credentials.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((username.to_string(), secret.to_string()));
+        // The loop logs in again with these after a reconnect.
+        self.engine.submit(Command::LoggedIn {
+            id: self.shared.id,
+            login: LoginInfo {
+                username: username.to_string(),
+                secret: secret.to_string(),
+                md5: self.options.auth == Auth::Md5,
+                events: self.options.events.clone(),
+            },
+        });
         self.shared.set_state(State::LoggedIn, None);
         Ok(response)
     }
@@ -329,6 +345,8 @@ impl Client {
         if matches!(self.state(), State::Disconnected) {
             return Err(Error::Closed("not connected".into()));
         }
+        // The server closes after Goodbye: that is no loss to recover from.
+        self.engine.submit(Command::StopReconnect { id: self.shared.id });
         let result = self.send(&Message::action("Logoff")?);
         self.drop_link(Error::Closed("logged off".into()), false);
         match result {

@@ -58,8 +58,14 @@ pub struct Options {
     pub reconnect_min: Duration,
     /// Largest reconnect backoff.
     pub reconnect_max: Duration,
-    /// Ping when idle this long (zero: off).
+    /// Keepalive period (zero: off): after half of it without a byte from
+    /// the server a Ping goes out, and no answer within the other half counts
+    /// as a lost connection, so a dead path is found within this period plus
+    /// a quarter.
     pub keepalive: Duration,
+    /// While reconnecting, actions wait for the link (up to their deadline)
+    /// when true (the default), or fail at once with `Error::Closed`.
+    pub offline_wait: bool,
     /// Keep events for [`crate::Client::next_event`].
     pub event_queue: bool,
     /// Events held for a slow consumer before the overflow policy applies.
@@ -87,6 +93,7 @@ impl Default for Options {
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_millis(30000),
             keepalive: Duration::ZERO,
+            offline_wait: true,
             event_queue: false,
             event_queue_limit: 100_000,
             overflow: Overflow::DropOldest,
@@ -130,6 +137,13 @@ impl Options {
             "reconnect_min_ms" => self.reconnect_min = ms()?,
             "reconnect_max_ms" => self.reconnect_max = ms()?,
             "keepalive_ms" => self.keepalive = ms()?,
+            "offline_actions" => {
+                self.offline_wait = match value.trim() {
+                    "wait" => true,
+                    "fail" => false,
+                    _ => return Err(bad()),
+                }
+            }
             "event_queue" => self.event_queue = flag()?,
             "event_queue_limit" => self.event_queue_limit = count()?,
             "overflow" => {

@@ -39,12 +39,25 @@ impl<T> Oneshot<T> {
 
 pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<Message>) + Send>;
 
+/// Actions the loop sends on its own behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Internal {
+    /// `Challenge` before an MD5 login again after a reconnect.
+    Challenge,
+    /// `Login` again after a reconnect.
+    Login,
+    /// A keepalive `Ping`.
+    Keepalive,
+}
+
 /// Where an action's result goes. Consumed by completion, so it cannot
 /// complete twice.
 pub(crate) enum Reply {
     Wait(std::sync::Arc<Oneshot<Result<Message>>>),
     /// Runs on the client's dispatch thread, never on the loop thread.
     Callback(ResponseCallback),
+    /// Handled by the loop itself (see `Conn::complete`).
+    Internal(Internal),
 }
 
 impl Reply {
@@ -52,6 +65,7 @@ impl Reply {
         match self {
             Reply::Wait(slot) => slot.complete(result),
             Reply::Callback(cb) => dispatch.push_response(cb, result),
+            Reply::Internal(_) => {}
         }
     }
 
@@ -60,6 +74,7 @@ impl Reply {
         match self {
             Reply::Wait(slot) => slot.complete(result),
             Reply::Callback(cb) => cb(result),
+            Reply::Internal(_) => {}
         }
     }
 }

@@ -5,10 +5,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
-use super::{ClientShared, Oneshot, Reply};
+use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
 use crate::codec::{Decoder, Limits, Message};
 use crate::error::{Error, Result};
 
@@ -34,6 +35,8 @@ pub(super) struct Pending {
     pub(super) wait_event: Option<Box<str>>,
     /// The response of a list, gathering its events until the closing one.
     pub(super) list: Option<Message>,
+    /// Written to the socket (false: waiting in the backlog for a reconnect).
+    pub(super) sent: bool,
 }
 
 pub(super) struct Conn {
@@ -53,6 +56,27 @@ pub(super) struct Conn {
     pub(super) last_error: Option<String>,
     /// Reading stopped because the event consumer is behind (`Overflow::Block`).
     pub(super) paused: bool,
+    pub(super) host: String,
+    pub(super) port: u16,
+    pub(super) policy: LinkPolicy,
+    /// How to log in again after a reconnect (set once the client logged in).
+    pub(super) login: Option<LoginInfo>,
+    /// Connected once by the client: only such a link is re-established.
+    pub(super) ever_up: bool,
+    /// The client ended the link (close, logoff): no reconnecting.
+    pub(super) user_closed: bool,
+    /// Lost and not yet back (reconnected and logged in again).
+    pub(super) reconnecting: bool,
+    pub(super) attempts: u32,
+    /// Identifies the scheduled reconnect, and the keepalive timer.
+    pub(super) reconnect_seq: u64,
+    pub(super) keepalive_seq: u64,
+    pub(super) keepalive_on: bool,
+    /// Actions that arrived while reconnecting, in order, sent once back.
+    pub(super) backlog: Vec<(Arc<str>, Vec<u8>)>,
+    pub(super) last_rx: Instant,
+    /// Results of the loop's own actions, handled after routing.
+    pub(super) internal: Vec<(Internal, Result<Message>)>,
 }
 
 impl Conn {
@@ -72,6 +96,26 @@ impl Conn {
             target: String::new(),
             last_error: None,
             paused: false,
+            host: String::new(),
+            port: 0,
+            policy: LinkPolicy {
+                connect_timeout: Duration::from_secs(5),
+                action_timeout: Duration::from_secs(10),
+                reconnect: None,
+                keepalive: Duration::ZERO,
+                offline_wait: true,
+            },
+            login: None,
+            ever_up: false,
+            user_closed: false,
+            reconnecting: false,
+            attempts: 0,
+            reconnect_seq: 0,
+            keepalive_seq: 0,
+            keepalive_on: false,
+            backlog: Vec::new(),
+            last_rx: Instant::now(),
+            internal: Vec::new(),
         }
     }
 
@@ -82,14 +126,28 @@ impl Conn {
     /// Completes one pending action, exactly once (it leaves the map).
     pub(super) fn complete(&mut self, id: &str, result: Result<Message>) {
         if let Some(p) = self.pending.remove(id) {
-            p.reply.complete(result, &self.client.dispatch);
+            self.finish(p.reply, result);
         }
     }
 
-    /// Completes every pending action with `error`.
-    pub(super) fn fail_all(&mut self, error: &Error) {
-        for (_, p) in self.pending.drain() {
-            p.reply.complete(Err(error.clone()), &self.client.dispatch);
+    fn finish(&mut self, reply: Reply, result: Result<Message>) {
+        match reply {
+            Reply::Internal(kind) => self.internal.push((kind, result)),
+            reply => reply.complete(result, &self.client.dispatch),
+        }
+    }
+
+    /// Completes with `error` every pending action that was sent, or every
+    /// one (`all`): those in the backlog wait for the link to come back.
+    pub(super) fn fail_pending(&mut self, error: &Error, all: bool) {
+        let ids: Vec<Arc<str>> = self.pending.iter().filter(|(_, p)| all || p.sent).map(|(id, _)| id.clone()).collect();
+        for id in ids {
+            if let Some(p) = self.pending.remove(&id) {
+                self.finish(p.reply, Err(error.clone()));
+            }
+        }
+        if all {
+            self.backlog.clear();
         }
     }
 

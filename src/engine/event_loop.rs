@@ -16,7 +16,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::connection::{Conn, Pending, Phase};
 use super::timers::{Timer, TimerKind, Timers};
-use super::{ClientShared, Command, EngineShared, Oneshot, Reply, Submissions};
+use super::{ClientShared, Command, EngineShared, LinkPolicy, Oneshot, Reply, Submissions};
 use crate::codec::{CodecError, Decoder, Frame};
 use crate::error::Error;
 use crate::State;
@@ -27,11 +27,11 @@ const READS_PER_TURN: usize = 64;
 
 pub(super) struct EventLoop {
     poll: Poll,
-    shared: Arc<EngineShared>,
-    conns: HashMap<u64, Conn>,
-    timers: Timers,
+    pub(super) shared: Arc<EngineShared>,
+    pub(super) conns: HashMap<u64, Conn>,
+    pub(super) timers: Timers,
     /// Connections with unsent output.
-    dirty: Vec<u64>,
+    pub(super) dirty: Vec<u64>,
     /// Connections that still had data after their turn.
     backlog: Vec<u64>,
     /// Events read in this turn, handed to the client in one batch.
@@ -107,20 +107,36 @@ impl EventLoop {
         }
         let ids: Vec<u64> = self.conns.keys().copied().collect();
         for id in ids {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.user_closed = true; // the loop is going away: nothing to come back to
+            }
             self.disconnect(id, closed.clone());
         }
     }
 
     fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Connect { client, host, port, timeout, done } => {
-                self.start_connect(client, host, port, timeout, done)
+            Command::Connect { client, host, port, policy, done } => {
+                self.start_connect(client, host, port, policy, done)
+            }
+            Command::LoggedIn { id, login } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.login = Some(login);
+                }
+            }
+            Command::StopReconnect { id } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.user_closed = true;
+                }
             }
             Command::Resolved { id, seq, result } => self.on_resolved(id, seq, result),
             Command::Send { id, action_id, bytes, wait_event, timeout, reply } => {
                 self.on_send(id, action_id, bytes, wait_event, timeout, reply)
             }
             Command::Close { id, error, forget, done } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.user_closed = true;
+                }
                 self.disconnect(id, error);
                 if forget {
                     self.conns.remove(&id);
@@ -146,36 +162,51 @@ impl EventLoop {
         client: Arc<ClientShared>,
         host: String,
         port: u16,
-        timeout: Duration,
+        policy: LinkPolicy,
         done: Arc<Oneshot<crate::error::Result<String>>>,
     ) {
         let id = client.id;
         if let Some(old) = self.conns.get(&id) {
-            if old.phase != Phase::Idle {
+            if old.phase != Phase::Idle || old.reconnecting {
                 done.complete(Err(Error::InvalidArgument("the client is already connected".into())));
                 return;
             }
         }
         let mut conn = self.conns.remove(&id).unwrap_or_else(|| Conn::new(client));
+        conn.host = host;
+        conn.port = port;
+        conn.policy = policy;
+        conn.user_closed = false;
+        conn.attempts = 0;
+        conn.connect = Some(done);
+        self.conns.insert(id, conn);
+        self.begin_connect(id);
+    }
+
+    /// Resolves (off the loop for names) and connects, for a client's
+    /// connect and for every reconnect attempt.
+    pub(super) fn begin_connect(&mut self, id: u64) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
         conn.decoder = Decoder::client(conn.limits());
         conn.out.clear();
         conn.out_pos = 0;
         conn.last_error = None;
-        conn.target = format!("{host}:{port}");
-        conn.connect = Some(done);
-        conn.connect_seq = self.timers.add(Instant::now() + timeout, TimerKind::Connect { conn: id });
-        conn.client.set_state(State::Connecting, None);
+        conn.target = format!("{}:{}", conn.host, conn.port);
+        let deadline = Instant::now() + conn.policy.connect_timeout;
+        conn.connect_seq = self.timers.add(deadline, TimerKind::Connect { conn: id });
+        if !conn.reconnecting {
+            conn.client.set_state(State::Connecting, None);
+        }
+        let (host, port) = (conn.host.clone(), conn.port);
         match host.trim_matches(['[', ']']).parse::<IpAddr>() {
             Ok(ip) => {
                 conn.addrs = [SocketAddr::new(ip, port)].into();
-                self.conns.insert(id, conn);
                 self.try_next_addr(id);
             }
             Err(_) => {
                 // getaddrinfo blocks: resolve on a helper thread, never here.
                 conn.phase = Phase::Resolving;
                 let seq = conn.connect_seq;
-                self.conns.insert(id, conn);
                 let shared = Arc::clone(&self.shared);
                 let spawned = std::thread::Builder::new().name("ami-resolve".into()).spawn(move || {
                     let result = (host.as_str(), port).to_socket_addrs().map(|a| a.collect());
@@ -210,7 +241,7 @@ impl EventLoop {
     }
 
     /// Starts a TCP connect to the next address, or fails the connect.
-    fn try_next_addr(&mut self, id: u64) {
+    pub(super) fn try_next_addr(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if let Some(mut old) = conn.stream.take() {
             let _ = self.poll.registry().deregister(&mut old);
@@ -289,7 +320,7 @@ impl EventLoop {
                     failure = Some(eof_error(conn));
                     break;
                 }
-                Ok(_) => {}
+                Ok(_) => conn.last_rx = Instant::now(),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -307,6 +338,7 @@ impl EventLoop {
             // Anything parsed before the failure was routed above.
             self.disconnect(id, e);
         }
+        self.after_read(id);
     }
 
     fn on_send(
@@ -322,7 +354,11 @@ impl EventLoop {
             return reply.complete_here(Err(Error::Closed("the client is closed".into())));
         };
         let dispatch = Arc::clone(&conn.client.dispatch);
-        if conn.phase == Phase::Idle {
+        let offline = conn.reconnecting;
+        if offline && !conn.policy.offline_wait {
+            return reply.complete(Err(Error::Closed("reconnecting".into())), &dispatch);
+        }
+        if conn.phase == Phase::Idle && !offline {
             return reply.complete(Err(Error::Closed("not connected".into())), &dispatch);
         }
         if conn.pending.contains_key(&action_id) {
@@ -333,7 +369,11 @@ impl EventLoop {
             Instant::now() + timeout,
             TimerKind::Action { conn: id, id: Arc::clone(&action_id) },
         );
-        conn.pending.insert(action_id, Pending { reply, seq, wait_event, list: None });
+        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline });
+        if offline {
+            conn.backlog.push((action_id, bytes)); // sent once logged in again
+            return;
+        }
         if conn.out_pos == conn.out.len() {
             conn.out.clear();
             conn.out_pos = 0;
@@ -342,13 +382,13 @@ impl EventLoop {
         conn.out.extend_from_slice(&bytes);
     }
 
-    fn flush_dirty(&mut self) {
+    pub(super) fn flush_dirty(&mut self) {
         for id in std::mem::take(&mut self.dirty) {
             self.flush(id);
         }
     }
 
-    fn flush(&mut self, id: u64) {
+    pub(super) fn flush(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if !matches!(conn.phase, Phase::Banner | Phase::Open) {
             return; // sent once connected
@@ -394,13 +434,20 @@ impl EventLoop {
                     let e = Error::Timeout(format!("no response to action {id:?} in time"));
                     c.complete(&id, Err(e));
                 }
+                self.handle_internal(conn);
             }
+            TimerKind::Reconnect { conn } => self.begin_connect(conn),
+            TimerKind::Keepalive { conn } => self.keepalive_tick(conn),
         }
     }
 
     /// Drops the link: pending actions complete with `error`, the client is
     /// told it is disconnected. The entry stays so the client can connect again.
-    fn disconnect(&mut self, id: u64, error: Error) {
+    /// Drops the link: actions in flight complete with `error`, the client
+    /// is told. With reconnecting on, a lost link (not one the client ended)
+    /// is tried again after a backoff; otherwise the entry stays so the
+    /// client can connect again.
+    pub(super) fn disconnect(&mut self, id: u64, error: Error) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if let Some(mut stream) = conn.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);
@@ -409,16 +456,26 @@ impl EventLoop {
         conn.out_pos = 0;
         conn.paused = false;
         conn.connect_seq = self.timers.seq(); // retires the connect timer and resolver
+        conn.keepalive_seq = self.timers.seq();
+        conn.keepalive_on = false;
+        let reconnect = conn.policy.reconnect.is_some() && conn.ever_up && !conn.user_closed;
         let was_up = conn.phase != Phase::Idle;
         conn.phase = Phase::Idle;
         // State first: whoever the completions wake must see it.
-        if was_up {
+        if was_up && !conn.reconnecting {
             conn.client.set_state(State::Disconnected, Some(&error));
         }
         if let Some(done) = conn.connect.take() {
             done.complete(Err(error.clone()));
         }
-        conn.fail_all(&error);
+        conn.fail_pending(&error, !reconnect);
+        conn.internal.clear(); // the loop's own actions died with the link
+        if reconnect {
+            self.schedule_reconnect(id);
+        } else {
+            conn.reconnecting = false;
+            conn.reconnect_seq = self.timers.seq();
+        }
     }
 }
 
@@ -438,6 +495,7 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
             Ok(None) => return Ok(()),
             Ok(Some(Frame::Banner(banner))) => {
                 conn.phase = Phase::Open;
+                conn.ever_up = true;
                 *conn.client.banner.lock().unwrap_or_else(|p| p.into_inner()) = Some(banner.clone());
                 conn.client.set_state(State::Connected, None);
                 if let Some(done) = conn.connect.take() {
@@ -468,5 +526,9 @@ fn is_live(conns: &HashMap<u64, Conn>, timer: &Timer) -> bool {
             .get(conn)
             .and_then(|c| c.pending.get(id))
             .is_some_and(|p| p.seq == timer.seq),
+        TimerKind::Reconnect { conn } => conns
+            .get(conn)
+            .is_some_and(|c| c.reconnect_seq == timer.seq && c.reconnecting && !c.user_closed),
+        TimerKind::Keepalive { conn } => conns.get(conn).is_some_and(|c| c.keepalive_seq == timer.seq),
     }
 }

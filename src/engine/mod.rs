@@ -8,6 +8,7 @@ mod completion;
 mod connection;
 pub(crate) mod dispatch;
 mod event_loop;
+mod link;
 mod timers;
 
 use std::net::SocketAddr;
@@ -20,8 +21,30 @@ use crate::codec::Limits;
 use crate::error::{Error, Result};
 use crate::State;
 
-pub(crate) use completion::{Oneshot, Reply};
+pub(crate) use completion::{Internal, Oneshot, Reply};
 pub(crate) use dispatch::Dispatcher;
+
+/// How a link behaves, kept from its connect for every reconnect.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkPolicy {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) action_timeout: Duration,
+    /// Backoff bounds when reconnecting is on.
+    pub(crate) reconnect: Option<(Duration, Duration)>,
+    /// Zero: off.
+    pub(crate) keepalive: Duration,
+    /// While reconnecting, actions wait (true) or fail at once.
+    pub(crate) offline_wait: bool,
+}
+
+/// What the loop needs to log in again after a reconnect.
+#[derive(Debug, Clone)]
+pub(crate) struct LoginInfo {
+    pub(crate) username: String,
+    pub(crate) secret: String,
+    pub(crate) md5: bool,
+    pub(crate) events: String,
+}
 
 /// Work handed to the loop thread.
 pub(crate) enum Command {
@@ -29,9 +52,13 @@ pub(crate) enum Command {
         client: Arc<ClientShared>,
         host: String,
         port: u16,
-        timeout: Duration,
+        policy: LinkPolicy,
         done: Arc<Oneshot<Result<String>>>,
     },
+    /// The client logged in: remember how, to log in again after a reconnect.
+    LoggedIn { id: u64, login: LoginInfo },
+    /// A polite end is coming (Logoff): do not reconnect when the server closes.
+    StopReconnect { id: u64 },
     Resolved { id: u64, seq: u64, result: std::io::Result<Vec<SocketAddr>> },
     Send {
         id: u64,

@@ -13,6 +13,10 @@ pub(super) enum TimerKind {
     Connect { conn: u64 },
     /// Action `id` on connection `conn`.
     Action { conn: u64, id: Arc<str> },
+    /// The next attempt to re-establish connection `conn`.
+    Reconnect { conn: u64 },
+    /// The keepalive check of connection `conn`.
+    Keepalive { conn: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
