@@ -40,6 +40,8 @@ impl EventLoop {
     /// After reading: start logging in again on a fresh reconnect, arm the
     /// keepalive, and act on the loop's own answers.
     pub(super) fn after_read(&mut self, id: u64) {
+        // Answers first: a Challenge answered here is followed by its Login.
+        self.handle_internal(id);
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if conn.phase == Phase::Open && !conn.keepalive_on && !conn.policy.keepalive.is_zero() {
             conn.keepalive_on = true;
@@ -67,7 +69,6 @@ impl EventLoop {
                 None => self.back_online(id, State::Connected),
             }
         }
-        self.handle_internal(id);
     }
 
     /// Sends one of the loop's own actions.
