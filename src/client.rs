@@ -137,9 +137,6 @@ impl Client {
     pub fn connect(&self, host: &str, port: u16) -> Result<String> {
         self.not_in_callback("connect")?;
         self.not_closed()?;
-        if self.options.tls {
-            return Err(Error::Tls("TLS is not available in this build yet".into()));
-        }
         if host.is_empty() {
             return Err(Error::InvalidArgument("empty host".into()));
         }
@@ -157,6 +154,10 @@ impl Client {
                     .then(|| (self.options.reconnect_min, self.options.reconnect_max.max(self.options.reconnect_min))),
                 keepalive: self.options.keepalive,
                 offline_wait: self.options.offline_wait,
+                tls: match self.options.tls {
+                    true => Some((crate::tls::client_config(&self.options)?, self.options.tls_server_name.clone())),
+                    false => None,
+                },
             },
             done: Arc::clone(&done),
         });

@@ -30,6 +30,8 @@ mod error;
 pub mod ffi;
 pub mod md5;
 mod options;
+mod tls;
+pub mod transport;
 
 pub use client::{Client, State};
 pub use codec::Message;

@@ -44,11 +44,13 @@ pub struct Options {
     pub events: String,
     /// Login method.
     pub auth: Auth,
-    /// AMI over TLS (not available in this build yet: connect fails with `Error::Tls`).
+    /// AMI over TLS (rustls): from the first byte, server certificate and
+    /// host name verified against `tls_ca_file` or the system's roots.
     pub tls: bool,
     /// CA bundle for TLS.
     pub tls_ca_file: Option<String>,
-    /// Skip certificate checks (testing only).
+    /// Skip certificate checks. FOR TESTING ONLY: anyone on the path can
+    /// then impersonate the server and read the secret.
     pub tls_insecure: bool,
     /// Server name for TLS verification.
     pub tls_server_name: Option<String>,

@@ -7,11 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
-
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
 use crate::codec::{Decoder, Limits, Message};
 use crate::error::{Error, Result};
+use crate::transport::Transport;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -41,7 +40,7 @@ pub(super) struct Pending {
 
 pub(super) struct Conn {
     pub(super) client: Arc<ClientShared>,
-    pub(super) stream: Option<TcpStream>,
+    pub(super) stream: Option<Transport>,
     pub(super) phase: Phase,
     pub(super) decoder: Decoder,
     pub(super) out: Vec<u8>,
@@ -104,6 +103,7 @@ impl Conn {
                 reconnect: None,
                 keepalive: Duration::ZERO,
                 offline_wait: true,
+                tls: None,
             },
             login: None,
             ever_up: false,

@@ -5,7 +5,7 @@
 //! 100 ms) and events leave through each client's dispatch queue.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,7 @@ use super::connection::{Conn, Pending, Phase};
 use super::timers::{Timer, TimerKind, Timers};
 use super::{ClientShared, Command, EngineShared, LinkPolicy, Oneshot, Reply, Submissions};
 use crate::codec::{CodecError, Decoder, Frame};
+use crate::transport::Transport;
 use crate::error::Error;
 use crate::State;
 
@@ -244,7 +245,7 @@ impl EventLoop {
     pub(super) fn try_next_addr(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if let Some(mut old) = conn.stream.take() {
-            let _ = self.poll.registry().deregister(&mut old);
+            let _ = self.poll.registry().deregister(old.tcp_mut());
         }
         while let Some(addr) = conn.addrs.pop_front() {
             let attempt = TcpStream::connect(addr).and_then(|mut s| {
@@ -254,9 +255,23 @@ impl EventLoop {
                     .map(|()| s)
             });
             match attempt {
-                Ok(stream) => {
-                    conn.stream = Some(stream);
-                    conn.phase = Phase::Connecting;
+                Ok(tcp) => {
+                    let transport = match &conn.policy.tls {
+                        None => Ok(Transport::Plain(tcp)),
+                        Some((config, name)) => crate::tls::server_name(name.as_deref().unwrap_or(&conn.host))
+                            .and_then(|name| {
+                                rustls::ClientConnection::new(Arc::clone(config), name)
+                                    .map_err(|e| Error::Tls(format!("TLS setup: {e}")))
+                            })
+                            .map(|session| Transport::tls(tcp, session)),
+                    };
+                    match transport {
+                        Ok(t) => {
+                            conn.stream = Some(t);
+                            conn.phase = Phase::Connecting;
+                        }
+                        Err(e) => self.disconnect(id, e),
+                    }
                     return;
                 }
                 Err(e) => conn.last_error = Some(format!("{addr}: {e}")),
@@ -270,7 +285,7 @@ impl EventLoop {
     fn on_ready(&mut self, id: u64, writable: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if conn.phase == Phase::Connecting {
-            let Some(stream) = &conn.stream else { return };
+            let Some(stream) = conn.stream.as_ref().map(Transport::tcp) else { return };
             match stream.take_error() {
                 Ok(None) => {}
                 Ok(Some(e)) | Err(e) => {
@@ -315,7 +330,7 @@ impl EventLoop {
             }
             turns += 1;
             let Some(stream) = conn.stream.as_mut() else { break };
-            match conn.decoder.read_from(stream) {
+            match stream.read_into(&mut conn.decoder) {
                 Ok(0) => {
                     failure = Some(eof_error(conn));
                     break;
@@ -323,6 +338,10 @@ impl EventLoop {
                 Ok(_) => conn.last_rx = Instant::now(),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if crate::transport::is_tls_error(&e) => {
+                    failure = Some(Error::Tls(format!("{}: {e}", conn.target)));
+                    break;
+                }
                 Err(e) => {
                     failure = Some(Error::Disconnected(format!("{}: read failed: {e}", conn.target)));
                     break;
@@ -394,7 +413,19 @@ impl EventLoop {
             return; // sent once connected
         }
         let Some(stream) = conn.stream.as_mut() else { return };
-        while conn.out_pos < conn.out.len() {
+        loop {
+            // TLS first sends what it holds (handshake, records).
+            match stream.flush() {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let e = Error::Disconnected(format!("{}: write failed: {e}", conn.target));
+                    return self.disconnect(id, e);
+                }
+            }
+            if conn.out_pos == conn.out.len() {
+                break;
+            }
             match stream.write(&conn.out[conn.out_pos..]) {
                 Ok(0) => break,
                 Ok(n) => conn.out_pos += n,
@@ -450,7 +481,7 @@ impl EventLoop {
     pub(super) fn disconnect(&mut self, id: u64, error: Error) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if let Some(mut stream) = conn.stream.take() {
-            let _ = self.poll.registry().deregister(&mut stream);
+            let _ = self.poll.registry().deregister(stream.tcp_mut());
         }
         conn.out.clear();
         conn.out_pos = 0;
@@ -481,6 +512,9 @@ impl EventLoop {
 
 /// Why a read returned end of stream, in the connection's phase.
 fn eof_error(conn: &Conn) -> Error {
+    if conn.stream.as_ref().is_some_and(Transport::is_handshaking) {
+        return Error::Tls(format!("{}: the server closed the connection during the TLS handshake", conn.target));
+    }
     match conn.phase {
         Phase::Banner => Error::NotAmi(format!("{}: closed without an AMI banner", conn.target)),
         _ => Error::Disconnected(format!("{}: the server closed the connection", conn.target)),

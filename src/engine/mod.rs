@@ -35,6 +35,9 @@ pub(crate) struct LinkPolicy {
     pub(crate) keepalive: Duration,
     /// While reconnecting, actions wait (true) or fail at once.
     pub(crate) offline_wait: bool,
+    /// AMI over TLS: the client configuration, and the name the server's
+    /// certificate must carry (None: the host connected to).
+    pub(crate) tls: Option<(Arc<rustls::ClientConfig>, Option<String>)>,
 }
 
 /// What the loop needs to log in again after a reconnect.

@@ -23,7 +23,7 @@ use faults::Fault;
 use server::{Config, Server};
 
 const USAGE: &str = "usage: ami-sim [--listen ADDR] [--user NAME:SECRET]... [--version X.Y.Z] \
-[--legacy-command] [--fault MODE] [--quiet]
+[--legacy-command] [--fault MODE] [--tls-cert FILE --tls-key FILE] [--quiet]
 
   --listen ADDR       where to listen (default 127.0.0.1:5038; port 0 picks a free port)
   --user NAME:SECRET  an AMI user (repeatable; default admin:admin)
@@ -31,6 +31,8 @@ const USAGE: &str = "usage: ami-sim [--listen ADDR] [--user NAME:SECRET]... [--v
   --legacy-command    answer Command in the pre-Asterisk-14 'Response: Follows' form
   --fault MODE        misbehave on every connection: no-banner, wrong-banner, garbage,
                       close-mid-message, slow, huge, stall, drop-after N
+  --tls-cert FILE     serve AMI over TLS with this PEM certificate chain...
+  --tls-key FILE      ...and this PEM private key
   --quiet             log nothing to standard error
 
 Prints 'listening on IP:PORT' on standard output once ready; runs until killed.";
@@ -42,6 +44,7 @@ fn parse_args() -> Result<(String, Config, bool), String> {
     let mut legacy_command = false;
     let mut fault = None;
     let mut quiet = false;
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -72,6 +75,8 @@ fn parse_args() -> Result<(String, Config, bool), String> {
                 fault = Some(mode.parse::<Fault>()?);
             }
             "--quiet" | "-q" => quiet = true,
+            "--tls-cert" => tls_cert = Some(value("--tls-cert")?),
+            "--tls-key" => tls_key = Some(value("--tls-key")?),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -82,7 +87,27 @@ fn parse_args() -> Result<(String, Config, bool), String> {
     if users.is_empty() {
         users.push(("admin".into(), "admin".into()));
     }
-    Ok((listen, Config { users, version, legacy_command, fault }, quiet))
+    let tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(tls_config(&cert, &key)?),
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    Ok((listen, Config { tls, users, version, legacy_command, fault }, quiet))
+}
+
+fn tls_config(cert: &str, key: &str) -> Result<std::sync::Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|c| c.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read --tls-cert {cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read --tls-key {key}: {e}"))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| format!("TLS certificate: {e}"))?;
+    Ok(std::sync::Arc::new(config))
 }
 
 extern "C" fn on_signal(_: libc::c_int) {

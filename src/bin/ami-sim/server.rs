@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ami::Message;
 use ami::codec::Frame;
+use ami::transport::Transport;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
@@ -25,6 +26,8 @@ const DRIP: Duration = Duration::from_millis(2);
 const LOGIN_FAILURE_DELAY: Duration = Duration::from_secs(1);
 
 pub struct Config {
+    /// Serve AMI over TLS with this certificate and key.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     pub users: Vec<(String, String)>,
     pub version: String,
     pub legacy_command: bool,
@@ -115,7 +118,17 @@ impl Server {
                     }
                     let _ = stream.set_nodelay(true);
                     let local = stream.local_addr().unwrap_or(peer);
-                    let mut session = Session::new(stream, peer, local, self.config.fault);
+                    let transport = match &self.config.tls {
+                        None => Transport::Plain(stream),
+                        Some(tls) => match rustls::ServerConnection::new(std::sync::Arc::clone(tls)) {
+                            Ok(session) => Transport::tls(stream, session),
+                            Err(e) => {
+                                log!("{peer}: TLS setup failed: {e}");
+                                continue;
+                            }
+                        },
+                    };
+                    let mut session = Session::new(transport, peer, local, self.config.fault);
                     session.greet(&self.banner);
                     log!("{peer}: connected{}", self.config.fault.map(|f| format!(" (fault {f:?})")).unwrap_or_default());
                     self.sessions.insert(token, session);
@@ -134,7 +147,7 @@ impl Server {
     fn read(&mut self, token: Token) {
         loop {
             let Some(s) = self.sessions.get_mut(&token) else { return };
-            match s.decoder.read_from(&mut s.stream) {
+            match s.stream.read_into(&mut s.decoder) {
                 Ok(0) => return self.close(token, "client closed the connection"),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -177,7 +190,7 @@ impl Server {
 
     fn close(&mut self, token: Token, why: &str) {
         if let Some(mut s) = self.sessions.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut s.stream);
+            let _ = self.poll.registry().deregister(s.stream.tcp_mut());
             log!("{}: disconnected ({why})", s.peer);
         }
     }

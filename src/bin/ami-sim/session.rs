@@ -1,11 +1,11 @@
 //! One client connection of the simulator: its socket and output, its
 //! login and event mask, and the faults armed on it.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 
 use ami::codec::{Decoder, Limits};
-use mio::net::TcpStream;
+use ami::transport::Transport;
 
 use crate::faults::{Fault, HTTP_ANSWER, garbage};
 
@@ -94,7 +94,7 @@ fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 pub struct Session {
-    pub stream: TcpStream,
+    pub stream: Transport,
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub decoder: Decoder,
@@ -114,7 +114,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr, fault: Option<Fault>) -> Session {
+    pub fn new(stream: Transport, peer: SocketAddr, local: SocketAddr, fault: Option<Fault>) -> Session {
         Session {
             stream,
             peer,
@@ -208,6 +208,9 @@ impl Session {
             return Err(io::Error::other("the client stopped reading"));
         }
         loop {
+            if !self.stream.flush()? {
+                return Ok(false); // TLS records still queued: wait for writable
+            }
             if self.out_pos == self.out.len() {
                 self.out.clear();
                 self.out_pos = 0;
@@ -232,6 +235,7 @@ impl Session {
                 Err(e) => return Err(e),
             }
             if self.slow() {
+                let _ = self.stream.flush()?;
                 return Ok(self.closing && !self.has_output());
             }
         }
