@@ -14,6 +14,7 @@ monitor_pid=$!
 sleep 0.5
 echo "== originate"; ./originate "${args[@]}"
 echo "== poll_loop"; ./poll_loop "${args[@]}" 5
+echo "== resilient (reconnect and keepalive on, 2 s)"; ./resilient "${args[@]}" 2 --reconnect --keepalive 1000
 wait $monitor_pid
 grep -q "^Event: OriginateResponse" monitor.out || { echo "monitor saw no OriginateResponse" >&2; exit 1; }
 echo "== monitor saw $(grep -c '^Event: ' monitor.out) events, e.g.:"; grep '^Event: ' monitor.out | head -8

@@ -353,8 +353,10 @@ struct ami_options *ami_options_new(void);
  Sets one option (`connect_timeout_ms`, `action_timeout_ms`, `events`,
  `auth`, `tls`, `tls_ca_file`, `tls_insecure`, `tls_server_name`,
  `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
+ `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
  `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
  `max_headers`). Unknown key or bad value: `AMI_EINVAL`, detail names the key.
+ `tls_insecure=1` skips certificate checks: for testing only.
  */
 int ami_options_set(struct ami_options *o, const char *key, const char *value);
 

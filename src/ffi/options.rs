@@ -17,8 +17,10 @@ pub extern "C" fn ami_options_new() -> *mut ami_options {
 /// Sets one option (`connect_timeout_ms`, `action_timeout_ms`, `events`,
 /// `auth`, `tls`, `tls_ca_file`, `tls_insecure`, `tls_server_name`,
 /// `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
+/// `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
 /// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
 /// `max_headers`). Unknown key or bad value: `AMI_EINVAL`, detail names the key.
+/// `tls_insecure=1` skips certificate checks: for testing only.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_options_set(o: *mut ami_options, key: *const c_char, value: *const c_char) -> c_int {
     guard_status(|| {
