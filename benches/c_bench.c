@@ -29,13 +29,18 @@ static int has(const char *buf, size_t n, const char *needle) {
     return 0;
 }
 
-static double raw_drain(int port, long count) {
+static int tcp_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); exit(1); }
+    return fd;
+}
+
+static double raw_drain(int port, long count) {
+    int fd = tcp_connect(port);
     const char *login = "Action: Login\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n";
     if (write(fd, login, strlen(login)) < 0) exit(1);
     static char buf[256 * 1024];
@@ -132,12 +137,7 @@ static double pipelined_pings(int port, long total, long window) {
 }
 
 static int classic_socket(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); exit(1); }
+    int fd = tcp_connect(port);
     ami_destroy_packet_group(ami_login(fd, "admin", "admin", "off", NULL));
     return fd;
 }
