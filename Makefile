@@ -38,7 +38,7 @@ test:
 	@python3 -c 'import pytest' 2>/dev/null || { echo "make test: pytest is missing: python3 -m pip install pytest"; exit 1; }
 	cd bindings/python && python3 -m pytest -q tests
 	@command -v go >/dev/null || { echo "make test: go is missing: apt-get install golang-go"; exit 1; }
-	cd bindings/go && go test -race -count=1 ./...
+	cd bindings/go && go vet ./... && go test -race -count=1 .
 
 examples:
 	$(MAKE) -C examples-c
