@@ -7,14 +7,18 @@ use super::{ami_status, guard, last_error_ptr};
 /// The library version, e.g. `"0.1.0"`. Static; never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    guard(c"?".as_ptr(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }
 
 /// The name of a status code (`"AMI_ETIMEDOUT: timed out"`). Static; never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_strerror(status: c_int) -> *const c_char {
+    guard(c"?".as_ptr(), || strerror(status).as_ptr().cast())
+}
+
+fn strerror(status: c_int) -> &'static str {
     use ami_status::*;
-    let s: &'static str = match status {
+    match status {
         s if s == AMI_OK as c_int => "AMI_OK: success\0",
         s if s == AMI_EINVAL as c_int => "AMI_EINVAL: invalid argument\0",
         s if s == AMI_ECONNECT as c_int => "AMI_ECONNECT: connection failed\0",
@@ -28,8 +32,7 @@ pub extern "C" fn ami_strerror(status: c_int) -> *const c_char {
         s if s == AMI_EDEADLOCK as c_int => "AMI_EDEADLOCK: blocking call from a callback would deadlock\0",
         s if s == AMI_EINTERNAL as c_int => "AMI_EINTERNAL: internal error\0",
         _ => "unknown status\0",
-    };
-    s.as_ptr().cast()
+    }
 }
 
 /// Detail of the calling thread's last failure (`""` if none). Valid until
