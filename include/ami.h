@@ -235,8 +235,9 @@ int ami_client_event_fd(const struct ami_client *c);
 uint64_t ami_client_dropped_events(const struct ami_client *c);
 
 /*
- Sends `Logoff`, waits for `Goodbye`, and drops the connection; later
- calls that need a connection return `AMI_ECLOSED`.
+ Sends `Logoff`, waits for `Goodbye`, then closes the client
+ (`AMI_STATE_CLOSED`): later calls return `AMI_ECLOSED`. Free it with
+ `ami_client_free` as usual.
  */
 int ami_client_logoff(struct ami_client *c);
 

@@ -339,7 +339,7 @@ impl Client {
     }
 
     /// Sends `Logoff`, waits for `Goodbye` (or the server closing), then
-    /// drops the connection. The client may connect again afterwards.
+    /// closes the client (`State::Closed`): later calls give `Error::Closed`.
     pub fn logoff(&self) -> Result<()> {
         self.not_in_callback("logoff")?;
         self.not_closed()?;
@@ -350,6 +350,7 @@ impl Client {
         self.engine.submit(Command::StopReconnect { id: self.shared.id });
         let result = self.send(&Message::action("Logoff")?);
         self.drop_link(Error::Closed("logged off".into()), false);
+        self.shared.set_state(State::Closed, None);
         match result {
             Ok(_) | Err(Error::Disconnected(_)) => Ok(()),
             Err(e) => Err(e),

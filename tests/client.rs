@@ -34,7 +34,7 @@ fn connect_plain_login_ping_logoff() {
     let id = pong.action_id().unwrap();
     assert!(!id.is_empty() && id.len() < 64, "generated ActionID {id:?}");
     c.logoff().unwrap();
-    assert_eq!(c.state(), State::Disconnected);
+    assert_eq!(c.state(), State::Closed);
     let after = c.send(&Message::action("Ping").unwrap());
     assert!(matches!(after, Err(Error::Closed(_))), "{after:?}");
 }

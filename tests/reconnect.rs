@@ -136,7 +136,7 @@ fn offline_actions_can_fail_fast_and_logoff_stops_reconnecting() {
     assert!(wait_for_state(&c, State::LoggedIn, Duration::from_secs(10)));
     c.logoff().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(c.state(), State::Disconnected, "no reconnect after a logoff");
+    assert_eq!(c.state(), State::Closed, "no reconnect after a logoff");
     drop(sim);
 }
 

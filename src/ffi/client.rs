@@ -319,8 +319,9 @@ pub extern "C" fn ami_client_dropped_events(c: *const ami_client) -> u64 {
     guard(0, || arg(c, "client").map_or(0, |c| c.client.dropped_events()))
 }
 
-/// Sends `Logoff`, waits for `Goodbye`, and drops the connection; later
-/// calls that need a connection return `AMI_ECLOSED`.
+/// Sends `Logoff`, waits for `Goodbye`, then closes the client
+/// (`AMI_STATE_CLOSED`): later calls return `AMI_ECLOSED`. Free it with
+/// `ami_client_free` as usual.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_client_logoff(c: *mut ami_client) -> c_int {
     guard_status(|| with_client(c, |c| c.client.logoff()))

@@ -175,7 +175,8 @@ static void test_session(unsigned short port) {
     ping = ami_message_new("Ping");
     CHECK_STATUS(ami_client_send(c, ping, &r, -1), AMI_ECLOSED); /* use after logoff */
     CHECK(r == NULL);
-    CHECK_STATUS(ami_client_send_async(c, ping, NULL, NULL), AMI_OK); /* completes later, with no callback */
+    CHECK_STATUS(ami_client_send_async(c, ping, NULL, NULL), AMI_ECLOSED);
+    CHECK(ami_client_state(c) == AMI_STATE_CLOSED); /* "polite Logoff, then close" */
     ami_message_free(ping);
     ami_client_free(c);
     ami_client_free(NULL);
