@@ -446,8 +446,8 @@ impl EventLoop {
         while let Some(timer) = self.timers.pop_due(now) {
             self.on_timer(timer);
         }
-        let live: usize = self.conns.values().map(|c| c.pending.len() + 1).sum();
         let conns = &self.conns;
+        let live = || conns.values().map(|c| c.pending.len() + 1).sum();
         self.timers.sweep(live, |t| is_live(conns, t));
     }
 

@@ -61,10 +61,14 @@ impl Timers {
         }
     }
 
+    /// Entries below which a sweep is never worth it.
+    const SWEEP_FLOOR: usize = 4096;
+
     /// Drops stale entries once they clearly outnumber the `live` ones, so
     /// memory stays proportional to what is pending (amortised O(1)).
-    pub(super) fn sweep(&mut self, live: usize, is_live: impl Fn(&Timer) -> bool) {
-        if self.heap.len() > 2 * live + 4096 {
+    /// `live` is only asked for when the heap is big enough to matter.
+    pub(super) fn sweep(&mut self, live: impl FnOnce() -> usize, is_live: impl Fn(&Timer) -> bool) {
+        if self.heap.len() > Self::SWEEP_FLOOR && self.heap.len() > 2 * live() + Self::SWEEP_FLOOR {
             let heap = std::mem::take(&mut self.heap);
             self.heap = heap.into_iter().filter(|Reverse(t)| is_live(t)).collect();
         }
@@ -87,7 +91,7 @@ mod tests {
         for i in 0..5000 {
             t.add(now + Duration::from_secs(9), TimerKind::Connect { conn: 100 + i });
         }
-        t.sweep(0, |timer| timer.seq == late);
+        t.sweep(|| 0, |timer| timer.seq == late);
         assert_eq!(t.heap.len(), 1);
     }
 }
