@@ -366,11 +366,13 @@ impl Client {
     /// Closes the client: pending actions complete with `Error::Closed`,
     /// queued callbacks run, the dispatch thread ends. Idempotent.
     pub fn close(&self) {
-        if self.shared.state() == State::Closed {
-            return;
+        if self.shared.state() != State::Closed {
+            self.drop_link(Error::Closed("the client was closed".into()), true);
+            self.shared.set_state(State::Closed, None);
         }
-        self.drop_link(Error::Closed("the client was closed".into()), true);
-        self.shared.set_state(State::Closed, None);
+        // After a logoff the state is Closed already, but callbacks may still
+        // be queued: the dispatch thread is stopped and joined all the same,
+        // so none runs once the client is gone.
         self.shared.dispatch.close();
     }
 }
