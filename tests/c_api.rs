@@ -4,35 +4,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 fn build_and_run(name: &str) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let lib = common::cdylib_dir();
-    let out_dir = lib.join("c-tests");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let exe = out_dir.join(name);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
-        .args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"])
-        .arg("-I").arg(root.join("include"))
-        .arg("-I").arg(root.join("tests/c"))
-        .arg(root.join("tests/c").join(format!("{name}.c")))
-        .arg("-L").arg(&lib)
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lami", "-lpthread", "-o"])
-        .arg(&exe)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler {cc:?}: {e}"));
-    assert!(status.success(), "{name}.c did not compile");
-    let out = Command::new(&exe)
-        .env("AMI_SIM", env!("CARGO_BIN_EXE_ami-sim"))
-        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86")
-        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        .output()
-        .unwrap();
+    let exe = common::build_c(name);
+    let out = common::sanitized(&exe).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{name}: {stdout}");

@@ -1,30 +1,43 @@
 //! `ami/channel.h`: calls and channels.
+//!
+//! Each call returns `Action: <name>` (spelled as the original spelled it)
+//! with the server's response merged in, after the checks the original
+//! made before sending (`Response: Error` and its `Message`, no `Action`).
 
 use std::ffi::{c_char, c_int, c_long, c_short};
 use std::ptr::null_mut;
 use std::time::Duration;
 
 use super::packet::{ast_packet, c_bytes};
-use super::request::{self, Header, answer_packet, error_packet, exchange, flag, opt};
+use super::request::{self, Header, Wait, answer_packet, checked, error_packet, failed, given, one_if, opt, send};
 use super::socket::REPLY_LIMIT;
 use crate::ffi::guard;
 
-/// `AbsoluteTimeout`: hang `channel` up after `timeout` seconds.
+/// `AbsoluteTimeout`: hang `channel` up after `timeout` seconds. Checks:
+/// `Invalid channel`, `Invalid timeout` (not positive).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_absolute_timeout(sock: c_int, channel: *const c_char, timeout: c_long, actionID: *const c_char) -> *mut ast_packet {
     guard(null_mut(), || {
-        let t = timeout.to_string();
-        request::packet(sock, "AbsoluteTimeout", &[("Channel", opt(channel)), ("Timeout", Some(t.as_bytes()))], actionID)
+        checked(sock, &[(given(channel), "Invalid channel"), (timeout > 0, "Invalid timeout")], || {
+            let t = timeout.to_string();
+            request::packet(sock, "AbsoluteTimeout", &[("Channel", opt(channel)), ("Timeout", Some(t.as_bytes()))], actionID)
+        })
     })
 }
 
-/// `GetVar` (`channel` NULL: a global variable); the value is in `Value`.
+/// `Getvar` (`channel` NULL: a global variable); the value is in `Value`.
+/// Check: `Invalid varname`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_getvar(sock: c_int, varname: *const c_char, channel: *const c_char, actionID: *const c_char) -> *mut ast_packet {
-    guard(null_mut(), || request::packet(sock, "GetVar", &[("Channel", opt(channel)), ("Variable", opt(varname))], actionID))
+    guard(null_mut(), || {
+        checked(sock, &[(given(varname), "Invalid varname")], || {
+            request::packet(sock, "Getvar", &[("Variable", opt(varname)), ("Channel", opt(channel))], actionID)
+        })
+    })
 }
 
-/// `SetVar` (`channel` NULL: a global variable).
+/// `Setvar` (`channel` NULL: a global variable). Checks: `Invalid varname`,
+/// `Invalid val` (NULL or empty).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_setvar(
     sock: c_int,
@@ -34,18 +47,25 @@ pub extern "C" fn ami_setvar(
     actionID: *const c_char,
 ) -> *mut ast_packet {
     guard(null_mut(), || {
-        let headers = [("Channel", opt(channel)), ("Variable", opt(varname)), ("Value", opt(value))];
-        request::packet(sock, "SetVar", &headers, actionID)
+        checked(sock, &[(given(varname), "Invalid varname"), (given(value), "Invalid val")], || {
+            let headers = [("Variable", opt(varname)), ("Value", opt(value)), ("Channel", opt(channel))];
+            request::packet(sock, "Setvar", &headers, actionID)
+        })
     })
 }
 
-/// `Hangup`.
+/// `Hangup`. Check: `Invalid channel`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_hangup(sock: c_int, channel: *const c_char, actionID: *const c_char) -> *mut ast_packet {
-    guard(null_mut(), || request::packet(sock, "Hangup", &[("Channel", opt(channel))], actionID))
+    guard(null_mut(), || {
+        checked(sock, &[(given(channel), "Invalid channel")], || {
+            request::packet(sock, "Hangup", &[("Channel", opt(channel))], actionID)
+        })
+    })
 }
 
-/// `Redirect` (`extraChannel` may be NULL).
+/// `Redirect` (`extraChannel` may be NULL). Checks: `Invalid channel`,
+/// `Invalid context`, `Invalid extension`, `Invalid priority` (not positive).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_redirect(
     sock: c_int,
@@ -57,23 +77,34 @@ pub extern "C" fn ami_redirect(
     actionID: *const c_char,
 ) -> *mut ast_packet {
     guard(null_mut(), || {
-        let prio = priority.to_string();
-        let headers = [
-            ("Channel", opt(channel)),
-            ("ExtraChannel", opt(extraChannel)),
-            ("Context", opt(context)),
-            ("Exten", opt(exten)),
-            ("Priority", Some(prio.as_bytes())),
+        let checks = [
+            (given(channel), "Invalid channel"),
+            (given(context), "Invalid context"),
+            (given(exten), "Invalid extension"),
+            (priority > 0, "Invalid priority"),
         ];
-        request::packet(sock, "Redirect", &headers, actionID)
+        checked(sock, &checks, || {
+            let prio = priority.to_string();
+            let headers = [
+                ("Channel", opt(channel)),
+                ("Exten", opt(exten)),
+                ("Context", opt(context)),
+                ("Priority", Some(prio.as_bytes())),
+                ("ExtraChannel", opt(extraChannel)),
+            ];
+            request::packet(sock, "Redirect", &headers, actionID)
+        })
     })
 }
 
-/// `Originate`: NULL arguments are left out; `timeout` in milliseconds (0:
-/// the server's default); `variables` a NULL-terminated list of
+/// `Originate`: empty arguments are left out; `timeout` in milliseconds
+/// (0: the server's default); `variables` a NULL-terminated list of
 /// `name=value`, each sent as its own `Variable:` header; `async` 1 returns
 /// at `Originate successfully queued` (the `OriginateResponse` event then
-/// goes to the event callback), 0 waits for the call's answer.
+/// goes to the event callback), 0 waits for the server's answer. Check:
+/// `Invalid channel`; then, as the original, with `Action: Originate`
+/// first: `If one of Exten, Priority, or Context is used, all three must be
+/// used` and `Data argument requires the Application argument`.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn ami_originate(
@@ -92,42 +123,51 @@ pub extern "C" fn ami_originate(
     actionID: *const c_char,
 ) -> *mut ast_packet {
     guard(null_mut(), || {
-        let prio = priority.to_string();
-        let wait = timeout.to_string();
-        let mut headers: Vec<Header> = vec![
-            ("Channel", opt(channel)),
-            ("Context", opt(context)),
-            ("Exten", opt(exten)),
-            ("Priority", (!exten.is_null()).then_some(prio.as_bytes())),
-            ("Application", opt(app)),
-            ("Data", opt(data)),
-            ("Timeout", (timeout > 0).then_some(wait.as_bytes())),
-            ("CallerID", opt(callerID)),
-            ("Account", opt(accountCode)),
-            ("Async", (r#async != 0).then(|| flag(1)).flatten()),
-        ];
-        let mut i = 0;
-        while !variables.is_null() {
-            // SAFETY: `variables` is a NULL-terminated array (the contract).
-            let v = unsafe { *variables.add(i) };
-            let Some(v) = c_bytes(v) else { break };
-            headers.push(("Variable", Some(v)));
-            i += 1;
-        }
-        // A synchronous Originate answers when the call does: allow for it.
-        let limit = if r#async != 0 {
-            REPLY_LIMIT
-        } else {
-            REPLY_LIMIT.max(Duration::from_millis(timeout.max(0) as u64) + Duration::from_secs(5))
-        };
-        match exchange(sock, "Originate", &headers, actionID, limit) {
-            Ok(answer) => answer_packet("Originate", &answer),
-            Err(problem) => error_packet("Originate", &problem),
-        }
+        checked(sock, &[(given(channel), "Invalid channel")], || {
+            let dialplan = [given(context), given(exten), priority > 0];
+            if dialplan.contains(&true) && dialplan.contains(&false) {
+                return failed("Originate", b"If one of Exten, Priority, or Context is used, all three must be used");
+            }
+            if given(data) && !given(app) {
+                return failed("Originate", b"Data argument requires the Application argument");
+            }
+            let prio = priority.to_string();
+            let wait = timeout.to_string();
+            let mut headers: Vec<Header> = vec![
+                ("Channel", opt(channel)),
+                ("Context", opt(context)),
+                ("Exten", opt(exten)),
+                ("Priority", (priority > 0).then_some(prio.as_bytes())),
+                ("Application", opt(app)),
+                ("Data", opt(data)),
+                ("Timeout", (timeout > 0).then_some(wait.as_bytes())),
+                ("CallerID", opt(callerID)),
+            ];
+            let mut i = 0;
+            while !variables.is_null() {
+                // SAFETY: `variables` is a NULL-terminated array (the contract).
+                let v = unsafe { *variables.add(i) };
+                let Some(v) = c_bytes(v) else { break };
+                headers.push(("Variable", Some(v)));
+                i += 1;
+            }
+            headers.extend([("Account", opt(accountCode)), ("Async", one_if(r#async))]);
+            // A synchronous Originate answers when the call does: allow for it.
+            let limit = if r#async != 0 {
+                REPLY_LIMIT
+            } else {
+                REPLY_LIMIT.max(Duration::from_millis(timeout.max(0) as u64) + Duration::from_secs(5))
+            };
+            match send(sock, "Originate", &headers, actionID, limit, Wait::List) {
+                Ok(answer) => answer_packet("Originate", &answer),
+                Err(problem) => error_packet("Originate", &problem),
+            }
+        })
     })
 }
 
-/// `Monitor`: record `channel` to `filename` in `format` (`combine`: mix legs).
+/// `Monitor`: record `channel` to `filename` in `format` (`combine`: mix
+/// legs). Check: `Invalid channel`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_monitor(
     sock: c_int,
@@ -138,19 +178,31 @@ pub extern "C" fn ami_monitor(
     actionID: *const c_char,
 ) -> *mut ast_packet {
     guard(null_mut(), || {
-        let headers = [("Channel", opt(channel)), ("File", opt(filename)), ("Format", opt(format)), ("Mix", flag(combine))];
-        request::packet(sock, "Monitor", &headers, actionID)
+        checked(sock, &[(given(channel), "Invalid channel")], || {
+            let headers = [("Channel", opt(channel)), ("File", opt(filename)), ("Format", opt(format)), ("Mix", one_if(combine))];
+            request::packet(sock, "Monitor", &headers, actionID)
+        })
     })
 }
 
-/// `ChangeMonitor`: record to another file.
+/// `ChangeMonitor`: record to another file. Checks: `Invalid channel`,
+/// `Invalid filename`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_monitor_change(sock: c_int, channel: *const c_char, file: *const c_char, actionID: *const c_char) -> *mut ast_packet {
-    guard(null_mut(), || request::packet(sock, "ChangeMonitor", &[("Channel", opt(channel)), ("File", opt(file))], actionID))
+    guard(null_mut(), || {
+        checked(sock, &[(given(channel), "Invalid channel"), (given(file), "Invalid filename")], || {
+            request::packet(sock, "ChangeMonitor", &[("Channel", opt(channel)), ("File", opt(file))], actionID)
+        })
+    })
 }
 
-/// `StopMonitor`.
+/// `StopMonitor`. Check: no channel is `Invalid filename`, the original's
+/// own words.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_monitor_stop(sock: c_int, channel: *const c_char, actionID: *const c_char) -> *mut ast_packet {
-    guard(null_mut(), || request::packet(sock, "StopMonitor", &[("Channel", opt(channel))], actionID))
+    guard(null_mut(), || {
+        checked(sock, &[(given(channel), "Invalid filename")], || {
+            request::packet(sock, "StopMonitor", &[("Channel", opt(channel))], actionID)
+        })
+    })
 }

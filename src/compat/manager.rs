@@ -3,13 +3,13 @@
 use std::ffi::{c_char, c_int, c_short};
 use std::ptr::null_mut;
 
-use super::packet::{ast_packet, c_bytes, push};
-use super::request::{self, Problem, exchange, opt};
+use super::packet::ast_packet;
+use super::request::{self, Wait, checked, given, opt, send, text};
 use super::socket::REPLY_LIMIT;
 use crate::ffi::guard;
 
-/// Logs in. `events` NULL means `Off`. Returns `Action: Login` and the
-/// server's answer, or `Response: Error` with a `Message` saying why.
+/// Logs in. `events` NULL or empty means `Off`. Returns `Action: Login` and
+/// the server's answer. Check: `Invalid user`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_login(
     sock: c_int,
@@ -19,13 +19,11 @@ pub extern "C" fn ami_login(
     actionID: *const c_char,
 ) -> *mut ast_packet {
     guard(null_mut(), || {
-        let Some(user) = c_bytes(username).filter(|u| !u.is_empty()) else {
-            let p = push(null_mut(), b"Response", b"Error");
-            return push(p, b"Message", b"Invalid user");
-        };
-        let events = c_bytes(events).filter(|e| !e.is_empty()).unwrap_or(b"Off");
-        let headers = [("Username", Some(user)), ("Secret", opt(secret)), ("Events", Some(events))];
-        request::packet(sock, "Login", &headers, actionID)
+        checked(sock, &[(given(username), "Invalid user")], || {
+            let events = opt(events).unwrap_or(b"Off");
+            let headers = [("Username", opt(username)), ("Secret", text(secret)), ("Events", Some(events))];
+            request::packet(sock, "Login", &headers, actionID)
+        })
     })
 }
 
@@ -33,7 +31,7 @@ pub extern "C" fn ami_login(
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_logoff(sock: c_int, actionID: *const c_char) {
     guard((), || {
-        let _ = exchange(sock, "Logoff", &[], actionID, super::socket::REPLY_SILENCE);
+        let _ = send(sock, "Logoff", &[], actionID, super::socket::REPLY_SILENCE, Wait::Response);
     })
 }
 
@@ -56,7 +54,7 @@ pub extern "C" fn ami_set_events(
         let classes = [(system, "system"), (call, "call"), (log, "log"), (verbose, "verbose"), (command, "command"), (agent, "agent"), (user, "user")];
         let on: Vec<&str> = classes.iter().filter(|(f, _)| *f != 0).map(|(_, n)| *n).collect();
         let mask = if on.is_empty() { "Off".to_string() } else { on.join(",") };
-        match exchange(sock, "Events", &[("EventMask", Some(mask.as_bytes()))], actionID, REPLY_LIMIT) {
+        match send(sock, "Events", &[("EventMask", Some(mask.as_bytes()))], actionID, REPLY_LIMIT, Wait::Response) {
             // Current: `Response: Success` + `Events: On|Off`; old: `Response: Events On|Off`.
             Ok(a) => c_short::from(
                 a.response.is_success()
@@ -70,9 +68,9 @@ pub extern "C" fn ami_set_events(
 /// 1 if the server answered the Ping (`Ping: Pong`, or the old `Response: Pong`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_ping(sock: c_int, actionID: *const c_char) -> c_short {
-    guard(0, || match exchange(sock, "Ping", &[], actionID, REPLY_LIMIT) {
+    guard(0, || match send(sock, "Ping", &[], actionID, REPLY_LIMIT, Wait::Response) {
         Ok(a) => c_short::from(a.response.has("Ping", "Pong") || a.response.has("Response", "Pong") || a.response.is_success()),
-        Err(Problem::Before(_) | Problem::After(_)) => 0,
+        Err(_) => 0,
     })
 }
 

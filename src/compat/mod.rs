@@ -7,6 +7,7 @@ mod admin;
 mod channel;
 mod info;
 mod manager;
+mod output;
 mod packet;
 mod request;
 mod socket;

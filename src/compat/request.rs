@@ -1,6 +1,7 @@
-//! One classic call: send an action with a marked ActionID, wait for the
-//! answer by that ActionID (lists until their closing event), and shape the
-//! result the way old programs read it.
+//! One classic call: the original's checks before anything is sent, then
+//! the action with a marked ActionID, then the answer by that ActionID
+//! (lists until their closing event), for the call to shape as the original
+//! did.
 
 use std::ffi::{c_char, c_int};
 use std::ptr::null_mut;
@@ -20,50 +21,113 @@ pub(crate) struct Answer {
 }
 
 /// Why there is no answer: before sending (no `Action` item in the error
-/// packet, as before) or after.
+/// packet, as in the original) or after.
 pub(crate) enum Problem {
     Before(String),
     After(Failure),
 }
 
-/// A C string argument as header bytes (None for NULL).
+/// How much of the server's answer a call waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The response alone; events of a list it opens reach the event
+    /// callback later, as with the original's `ami_custom`.
+    Response,
+    /// The response and, when it opens a list, every event of the list.
+    List,
+}
+
+/// A C string argument as header bytes; None for NULL or empty (the
+/// original left such optional headers out).
 pub(crate) fn opt(p: *const c_char) -> Option<&'static [u8]> {
+    c_bytes(p).filter(|v| !v.is_empty())
+}
+
+/// A C string argument as header bytes, empty kept; None for NULL.
+pub(crate) fn text(p: *const c_char) -> Option<&'static [u8]> {
     c_bytes(p)
 }
 
-/// Sends `name` with `headers` and waits for its answer.
+/// True for a non-NULL, non-empty string (what the original's checks ask).
+pub(crate) fn given(p: *const c_char) -> bool {
+    opt(p).is_some()
+}
+
+/// `"1"` for a set C flag, else None (the original sent `1` or nothing).
+pub(crate) fn one_if(v: impl Into<i64>) -> Option<&'static [u8]> {
+    (v.into() != 0).then_some(b"1")
+}
+
+/// `Response: Error` and `why`, with no `Action` item: the original's
+/// answer to a check that failed before anything was sent.
+pub(crate) fn refused(why: &[u8]) -> *mut ast_packet {
+    push(push(null_mut(), b"Response", b"Error"), b"Message", why)
+}
+
+/// The packet of the first check the original made before sending that
+/// fails: the arguments in its order, then the socket.
+pub(crate) fn refusal(sock: c_int, checks: &[(bool, &str)]) -> Option<*mut ast_packet> {
+    if let Some((_, why)) = checks.iter().find(|(ok, _)| !ok) {
+        return Some(refused(why.as_bytes()));
+    }
+    (!socket::valid(sock)).then(|| refused(Failure::InvalidSocket.message().as_bytes()))
+}
+
+/// Runs `call` unless a check made before sending fails ([`refusal`]).
+pub(crate) fn checked(sock: c_int, checks: &[(bool, &str)], call: impl FnOnce() -> *mut ast_packet) -> *mut ast_packet {
+    refusal(sock, checks).unwrap_or_else(call)
+}
+
+/// Sends `items` (the `Action` header among them) with the classic ActionID
+/// marker and waits for the answer.
 pub(crate) fn exchange(
     sock: c_int,
-    name: &str,
-    headers: &[Header],
+    items: &[Header],
     action_id: *const c_char,
     limit: Duration,
+    wait: Wait,
 ) -> Result<Answer, Problem> {
     if !socket::valid(sock) {
         return Err(Problem::Before(Failure::InvalidSocket.message().into()));
     }
-    let mut action = Message::action(name).map_err(|e| Problem::Before(format!("Invalid argument: {e}")))?;
-    for (n, v) in headers {
+    let invalid = |e: crate::codec::CodecError| Problem::Before(format!("Invalid argument: {e}"));
+    let mut action = Message::new();
+    for (n, v) in items {
         if let Some(v) = v {
-            action.add_bytes(n.as_bytes(), v).map_err(|e| Problem::Before(format!("Invalid argument: {e}")))?;
+            action.add_bytes(n.as_bytes(), v).map_err(invalid)?;
         }
     }
     // The classic marker: `ami_` + the program's ActionID, or a unique one of ours.
     let mut wire_id = ACTION_ID_PREFIX.to_vec();
-    match c_bytes(action_id).filter(|v| !v.is_empty()) {
+    match opt(action_id) {
         Some(id) => wire_id.extend_from_slice(id),
         None => {
             wire_id.push(b'~');
             wire_id.extend_from_slice(crate::engine::action_id::next().as_bytes());
         }
     }
-    action.add_bytes(b"ActionID", &wire_id).map_err(|e| Problem::Before(format!("Invalid argument: {e}")))?;
-    let bytes = action.to_wire().map_err(|e| Problem::Before(format!("Invalid argument: {e}")))?;
+    action.add_bytes(b"ActionID", &wire_id).map_err(invalid)?;
+    let bytes = action.to_wire().map_err(invalid)?;
     socket::send_all(sock, &bytes).map_err(Problem::After)?;
-    await_answer(sock, &wire_id, limit).map_err(Problem::After)
+    await_answer(sock, &wire_id, limit, wait).map_err(Problem::After)
 }
 
-fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration) -> Result<Answer, Failure> {
+/// [`exchange`] of the action `name` with `headers`.
+pub(crate) fn send(
+    sock: c_int,
+    name: &str,
+    headers: &[Header],
+    action_id: *const c_char,
+    limit: Duration,
+    wait: Wait,
+) -> Result<Answer, Problem> {
+    let mut items = Vec::with_capacity(headers.len() + 1);
+    items.push(("Action", Some(name.as_bytes())));
+    items.extend_from_slice(headers);
+    exchange(sock, &items, action_id, limit, wait)
+}
+
+fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration, wait: Wait) -> Result<Answer, Failure> {
     let deadline = Instant::now() + limit;
     // A call that may take long (a synchronous Originate) may also be silent long.
     let silence = if limit > REPLY_LIMIT { limit } else { REPLY_SILENCE };
@@ -73,13 +137,13 @@ fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration) -> Result<Answer, 
         let mine = m.get_bytes("ActionID") == Some(wire_id);
         match (&mut gathering, mine, m.is_event()) {
             (Some(answer), true, true) => {
-                let closes = m.ends_list();
+                let closes = closes_list(&answer.response, &m);
                 answer.list.push(m);
                 if closes {
                     return Ok(gathering.take().expect("gathering"));
                 }
             }
-            (None, true, false) if m.is_success() && m.starts_list() => {
+            (None, true, false) if wait == Wait::List && m.is_success() && m.starts_list() => {
                 gathering = Some(Answer { response: m, list: Vec::new() });
             }
             (None, true, false) => return Ok(Answer { response: m, list: Vec::new() }),
@@ -89,21 +153,33 @@ fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration) -> Result<Answer, 
     }
 }
 
-/// An error packet: `Response: Error` and why, after `Action: <name>` when
-/// the action had been sent.
-pub(crate) fn error_packet(name: &str, problem: &Problem) -> *mut ast_packet {
-    let (p, why) = match problem {
-        Problem::Before(why) => (null_mut(), why.clone()),
-        Problem::After(f) => (push(null_mut(), b"Action", name.as_bytes()), f.message().to_string()),
-    };
-    let p = push(p, b"Response", b"Error");
-    push(p, b"Message", why.as_bytes())
+/// The event that ends a list; before Asterisk 12 a `DBGet` answered with
+/// its one `DBGetResponse` and no closing event (nor an `EventList` header).
+fn closes_list(response: &Message, event: &Message) -> bool {
+    event.ends_list()
+        || (response.get_bytes("EventList").is_none()
+            && event.event_name().is_some_and(|n| n.eq_ignore_ascii_case("DBGetResponse")))
 }
 
-/// The packet group of an answer: `Action: <name>` and the response's
+/// An error packet: `Action: <label>`, `Response: Error` and why; without
+/// the `Action` item when nothing was sent.
+pub(crate) fn error_packet(label: &str, problem: &Problem) -> *mut ast_packet {
+    match problem {
+        Problem::Before(why) => refused(why.as_bytes()),
+        Problem::After(f) => failed(label, f.message().as_bytes()),
+    }
+}
+
+/// `Action: <label>`, `Response: Error`, `Message: <why>`.
+pub(crate) fn failed(label: &str, why: &[u8]) -> *mut ast_packet {
+    let p = push(null_mut(), b"Action", label.as_bytes());
+    push(push(p, b"Response", b"Error"), b"Message", why)
+}
+
+/// The packet group of an answer: `Action: <label>` and the response's
 /// items, then one packet per list event (closing event last).
-pub(crate) fn answer_packet(name: &str, answer: &Answer) -> *mut ast_packet {
-    let first = packet::from_message(&answer.response, push(null_mut(), b"Action", name.as_bytes()));
+pub(crate) fn answer_packet(label: &str, answer: &Answer) -> *mut ast_packet {
+    let first = packet::from_message(&answer.response, push(null_mut(), b"Action", label.as_bytes()));
     let mut tail = first;
     for event in &answer.list {
         let p = packet::from_message(event, null_mut());
@@ -114,50 +190,11 @@ pub(crate) fn answer_packet(name: &str, answer: &Answer) -> *mut ast_packet {
     first
 }
 
-/// The common path: send, wait, shape.
+/// The common call: send `name`, wait for the answer (lists whole), and
+/// return `Action: <name>` with the answer merged in.
 pub(crate) fn packet(sock: c_int, name: &str, headers: &[Header], action_id: *const c_char) -> *mut ast_packet {
-    match exchange(sock, name, headers, action_id, REPLY_LIMIT) {
+    match send(sock, name, headers, action_id, REPLY_LIMIT, Wait::List) {
         Ok(answer) => answer_packet(name, &answer),
         Err(problem) => error_packet(name, &problem),
     }
-}
-
-/// Most a chunk of command output holds (the item's 255 bytes).
-const CHUNK: usize = 255;
-
-/// `Action: Command` with the output in `Chunk1`.. items of at most 255
-/// bytes, whichever form the server used (14+ `Output:` headers or the
-/// legacy `Response: Follows` body).
-pub(crate) fn command_packet(sock: c_int, command: &[u8], action_id: *const c_char) -> *mut ast_packet {
-    let answer = match exchange(sock, "Command", &[("Command", Some(command))], action_id, REPLY_LIMIT) {
-        Ok(a) => a,
-        Err(problem) => return error_packet("Command", &problem),
-    };
-    let r = &answer.response;
-    let mut p = push(null_mut(), b"Action", b"Command");
-    let mut text = Vec::new();
-    for i in 0..r.len() {
-        let (Some(n), Some(v)) = (r.name_bytes_at(i), r.value_bytes_at(i)) else { continue };
-        if n.eq_ignore_ascii_case(b"Output") {
-            text.extend_from_slice(v);
-            text.push(b'\n');
-        } else if n.eq_ignore_ascii_case(b"Response") && v.eq_ignore_ascii_case(b"Follows") {
-            p = push(p, n, b"Success");
-        } else if n.eq_ignore_ascii_case(b"ActionID") {
-            if let Some(v) = packet::visible_action_id(v) {
-                p = push(p, n, v);
-            }
-        } else {
-            p = push(p, n, v);
-        }
-    }
-    for (i, chunk) in text.chunks(CHUNK).enumerate() {
-        p = push(p, format!("Chunk{}", i + 1).as_bytes(), chunk);
-    }
-    p
-}
-
-/// `"true"`/`"false"` for a C flag.
-pub(crate) fn flag(v: impl Into<i64>) -> Option<&'static [u8]> {
-    Some(if v.into() != 0 { b"true" } else { b"false" })
 }

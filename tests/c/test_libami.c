@@ -170,28 +170,41 @@ static void test_session(unsigned short port, int read_banner) {
     ami_destroy_packet_group(r);
 
     r = ami_command(fd, "core show uptime", "c1");
-    CHECK(is(r, "Response", "Success") && strncmp(val(r, "Chunk1"), "System uptime: ", 15) == 0);
-    CHECK(is(r, "ActionID", "c1"));
+    CHECK(is(r, "Action", "Command") && is(r, "Response", "Success") && is(r, "Message", "Command successfully sent"));
+    CHECK(strncmp(val(r, "Chunk1"), "System uptime: ", 15) == 0 && ami_get_packet_item(r, "ActionID") == NULL);
     ami_destroy_packet_group(r);
-    r = ami_server_version(fd, NULL, NULL);
-    CHECK(strncmp(val(r, "Chunk1"), "Asterisk ", 9) == 0);
+    r = ami_server_version(fd, "show version", "v1"); /* the command is not used, as before */
+    CHECK(is(r, "Action", "Command") && is(r, "Response", "Success") && strchr(val(r, "Version"), '.') != NULL);
+    CHECK(is(r, "ActionID", "v1"));
     ami_destroy_packet_group(r);
 
     r = ami_dbput(fd, "compat", "k", "v1", NULL);
     CHECK(is(r, "Response", "Success"));
     ami_destroy_packet_group(r);
     r = ami_dbget(fd, "compat", "k", "g1");
-    CHECK(group_size(r) == 3 && is(r->next, "Event", "DBGetResponse") && is(r->next, "Val", "v1"));
-    CHECK(is(r->next, "ActionID", "g1") && is(last_of(r), "Event", "DBGetComplete"));
+    /* One packet: the response and the DBGetResponse's items, the list read whole. */
+    CHECK(group_size(r) == 1 && is(r, "Action", "DBGet") && is(r, "Response", "Success"));
+    CHECK(is(r, "Family", "compat") && is(r, "Key", "k") && is(r, "Val", "v1") && !ami_get_packet_item(r, "Event"));
+    /* DBGetComplete was read too: the next packet on the socket is the next answer. */
+    CHECK(ami_sock_send(fd, "Action: Ping\r\nActionID: after-dbget\r\n\r\n") == 0);
+    char *next = ami_sock_receive(fd);
+    CHECK(next && strstr(next, "ActionID: after-dbget\r\n"));
+    free(next);
     ami_destroy_packet_group(r);
-    r = ami_dbshow(fd, NULL);
-    CHECK(strstr(val(r, "Chunk1"), "/compat/k") != NULL);
+    r = ami_dbshow(fd, "s1");
+    CHECK(is(r, "Action", "DBShow") && is(r, "Response", "Success") && is(r, "ActionID", "s1"));
+    int found = 0;
+    for (ast_packet_item *i = r ? r->first_item : NULL; i && i->next && i->next->next; i = i->next)
+        if (!strcmp(i->name, "Family") && !strcmp(i->value, "compat") && !strcmp(i->next->name, "Key") &&
+            !strcmp(i->next->value, "k") && !strcmp(i->next->next->name, "Value") && !strcmp(i->next->next->value, "v1"))
+            found++;
+    CHECK(found == 1);
     ami_destroy_packet_group(r);
     r = ami_dbdel(fd, "compat", "k", NULL);
-    CHECK(is(r, "Response", "Success"));
+    CHECK(is(r, "Action", "DBDel") && is(r, "Response", "Success"));
     ami_destroy_packet_group(r);
     r = ami_dbdeltree(fd, "compat", NULL, NULL);
-    CHECK(is(r, "Response", "Error")); /* nothing left: the server's own error */
+    CHECK(is(r, "Action", "DBDeltree") && is(r, "Response", "Error")); /* nothing left: the server's own error */
     ami_destroy_packet_group(r);
 
     r = ami_queue_add(fd, "PJSIP/1001", "support", NULL);
@@ -288,9 +301,11 @@ static void test_session(unsigned short port, int read_banner) {
     CHECK(is(r, "Ping", "Pong") && is(r, "ActionID", "custom-1"));
     ami_destroy_packet_group(r);
     ami_destroy_packet(cmd);
-    cmd = ami_add_new_packet_item(NULL, "Action", "CoreShowChannels");
-    r = ami_custom_free_form(fd, cmd);
-    CHECK(is(last_of(r), "Event", "CoreShowChannelsComplete"));
+    cmd = ami_add_new_packet_item(NULL, "Action", "CoreSettings");
+    ami_add_new_packet_item(cmd, "ActionID", "ff-1");
+    r = ami_custom_free_form(fd, cmd); /* the text less its first two lines (Response, ActionID) */
+    CHECK(group_size(r) == 1 && is(r, "Action", "CustomFreeForm") && is(r, "Message", "Command successfully sent"));
+    CHECK(strncmp(val(r, "Chunk1"), "AMIversion: ", 12) == 0 && strstr(val(r, "Chunk1"), "\r\nAsteriskVersion: "));
     ami_destroy_packet_group(r);
     ami_destroy_packet(cmd);
 
@@ -322,6 +337,13 @@ static void test_legacy_command_form(void) {
         ami_destroy_packet_group(ami_dbput(fd, "long", key, "a fairly long value to make the output long", NULL));
     }
     r = ami_dbshow(fd, NULL);
+    int values = 0;
+    for (ast_packet_item *i = r->first_item; i; i = i->next)
+        values += strcmp(i->name, "Value") == 0 && strcmp(i->value, "a fairly long value to make the output long") == 0;
+    CHECK(values == 12);
+    ami_destroy_packet_group(r);
+    /* Output longer than an item: chunks of at most 255 bytes, nothing lost. */
+    r = ami_command(fd, "database show", NULL);
     size_t total = 0;
     int chunks = 0;
     for (ast_packet_item *i = r->first_item; i; i = i->next)
@@ -360,7 +382,46 @@ static void test_bad_input(unsigned short port) {
     memset(longcmd, 'x', sizeof longcmd - 1);
     longcmd[sizeof longcmd - 1] = 0;
     r = ami_command(fd, longcmd, NULL); /* longer than 255: sent whole, answered */
-    CHECK(is(r, "Response", "Error") && strlen(val(r, "Chunk1")) == 255);
+    CHECK(is(r, "Response", "Success") && strlen(val(r, "Chunk1")) == 255 && strlen(val(r, "Chunk2")) > 0);
+    ami_destroy_packet_group(r);
+
+    /* The original's checks before sending: its messages, no Action item. */
+    struct { ast_packet *r; const char *message; } refused[] = {
+        {ami_dbget(fd, NULL, "k", NULL), "Invalid family"},
+        {ami_dbget(fd, "f", "", NULL), "Invalid key"},
+        {ami_dbput(fd, "f", "k", NULL, NULL), "Invalid val"},
+        {ami_dbdeltree(fd, "", NULL, NULL), "Invalid family"},
+        {ami_dbget(-1, "f", "k", NULL), "Invalid socket"},
+        {ami_queue_add(fd, "PJSIP/1", NULL, NULL), "Invalid queue"},
+        {ami_queue_remove(fd, NULL, "q", NULL), "Invalid interface"},
+        {ami_agent_logoff(fd, 0, 0, NULL), "Invalid agent_id"},
+        {ami_command(fd, "", NULL), "Invalid command"},
+        {ami_custom(fd, NULL), "Invalid command"},
+        {ami_custom_free_form(fd, NULL), "Invalid command"},
+        {ami_absolute_timeout(fd, "Local/x", 0, NULL), "Invalid timeout"},
+        {ami_getvar(fd, NULL, NULL, NULL), "Invalid varname"},
+        {ami_setvar(fd, "V", "", NULL, NULL), "Invalid val"},
+        {ami_redirect(fd, "Local/x", "default", "100", 0, NULL, NULL), "Invalid priority"},
+        {ami_originate(fd, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL), "Invalid channel"},
+        {ami_monitor_stop(fd, NULL, NULL), "Invalid filename"},
+        {ami_monitor_change(fd, "Local/x", NULL, NULL), "Invalid filename"},
+        {ami_sip_show_peer(fd, "", NULL), "Invalid peer"},
+        {ami_extension_state(fd, "100", NULL, NULL), "Invalid context"},
+        {ami_mailbox_count(fd, -1, "default", NULL), "Invalid mailbox"},
+        {ami_mailbox_status(fd, 1, "", NULL), "Invalid context"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CHECK(group_size(refused[i].r) == 1 && !ami_get_packet_item(refused[i].r, "Action"));
+        CHECK(is(refused[i].r, "Response", "Error") && is(refused[i].r, "Message", refused[i].message));
+        ami_destroy_packet_group(refused[i].r);
+    }
+    /* Originate's own checks come after its Action item, as before. */
+    r = ami_originate(fd, "Local/100@default", "default", NULL, 1, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL);
+    CHECK(is(r, "Action", "Originate") && is(r, "Response", "Error") &&
+          is(r, "Message", "If one of Exten, Priority, or Context is used, all three must be used"));
+    ami_destroy_packet_group(r);
+    r = ami_originate(fd, "Local/100@default", NULL, NULL, 0, NULL, "5", 0, NULL, NULL, NULL, 0, NULL);
+    CHECK(is(r, "Message", "Data argument requires the Application argument"));
     ami_destroy_packet_group(r);
 
     /* A reply that never comes: an error packet, no hang past the timeout. */

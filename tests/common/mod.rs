@@ -175,3 +175,40 @@ pub fn cdylib_dir() -> PathBuf {
         })
         .clone()
 }
+
+/// Compiles tests/c/NAME.c under AddressSanitizer and UndefinedBehaviorSanitizer
+/// against the freshly built libami.so; the path of the program.
+pub fn build_c(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let lib = cdylib_dir();
+    let out_dir = lib.join("c-tests");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let exe = out_dir.join(name);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
+        .args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"])
+        .arg("-I")
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(root.join("tests/c"))
+        .arg(root.join("tests/c").join(format!("{name}.c")))
+        .arg("-L")
+        .arg(&lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-lami", "-lpthread", "-o"])
+        .arg(&exe)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler {cc:?}: {e}"));
+    assert!(status.success(), "{name}.c did not compile");
+    exe
+}
+
+/// A C test program's run under the sanitizers (leaks included).
+pub fn sanitized(exe: &std::path::Path) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.env("AMI_SIM", env!("CARGO_BIN_EXE_ami-sim"))
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    cmd
+}
