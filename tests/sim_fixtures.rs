@@ -222,7 +222,12 @@ fn every_transcript_is_replayed() {
         .filter(|n| n.ends_with(".txt"))
         .collect();
     names.sort();
-    assert_eq!(names.len(), 11, "a new transcript needs a replay test above: {names:?}");
+    // The HTTP transcripts (/rawman, /arawman) are for the HTTP transport,
+    // which ami-sim does not serve yet: they are named here so that a new
+    // one is noticed all the same.
+    let (http, tcp): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| n.contains("-http-"));
+    assert_eq!(http, ["13-http-rawman.txt", "14-http-arawman-digest.txt"], "a new HTTP transcript");
+    assert_eq!(tcp.len(), 11, "a new transcript needs a replay test above: {tcp:?}");
 }
 
 #[test]

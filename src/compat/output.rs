@@ -89,26 +89,47 @@ pub(crate) fn push_db_entries(mut p: *mut ast_packet, text: &[u8]) -> *mut ast_p
     p
 }
 
-/// The response as the original read it off the wire, less its first two
-/// lines (its `ami_custom_free_form` skipped them): `Name: value` lines
-/// ending in CRLF, command output as LF-ended lines, our own ActionID left
-/// out (the original sent none).
-pub(crate) fn free_form_text(r: &Message) -> Vec<u8> {
-    let mut lines: Vec<Vec<u8>> = Vec::with_capacity(r.len());
-    for i in 0..r.len() {
-        let (Some(n), Some(v)) = (r.name_bytes_at(i), r.value_bytes_at(i)) else { continue };
-        let v = if n.eq_ignore_ascii_case(b"ActionID") {
+/// How a message is written out as text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// As it came over the wire: a legacy command body as its LF-ended
+    /// lines and `--END COMMAND--`, every other header as `Name: value`.
+    Wire,
+    /// As `ami_custom_free_form` reads it: command output as LF-ended lines
+    /// in either form, the classic ActionID marker hidden, our own ActionID
+    /// left out (the original sent none).
+    FreeForm,
+}
+
+/// A message as text, each header line ending in CRLF.
+pub(crate) fn message_text(m: &Message, how: Text) -> Vec<u8> {
+    let legacy = m.has("Response", "Follows");
+    let mut text = Vec::with_capacity(m.len() * 32);
+    for i in 0..m.len() {
+        let (Some(n), Some(mut v)) = (m.name_bytes_at(i), m.value_bytes_at(i)) else { continue };
+        if how == Text::FreeForm && n.eq_ignore_ascii_case(b"ActionID") {
             match visible_action_id(v) {
-                Some(v) => v,
+                Some(shown) => v = shown,
                 None => continue,
             }
+        }
+        if n.eq_ignore_ascii_case(b"Output") && (legacy || how == Text::FreeForm) {
+            text.extend_from_slice(v);
+            text.push(b'\n');
         } else {
-            v
-        };
-        lines.push(if n.eq_ignore_ascii_case(b"Output") { [v, b"\n"].concat() } else { [n, b": ", v, b"\r\n"].concat() });
+            text.extend_from_slice(&[n, b": ", v, b"\r\n"].concat());
+        }
     }
-    // The original skipped to the second CRLF, whatever stood before it.
-    let mut text = lines.concat();
+    if legacy && how == Text::Wire {
+        text.extend_from_slice(b"--END COMMAND--\r\n");
+    }
+    text
+}
+
+/// What `ami_custom_free_form` makes of a response: its text less the
+/// first two lines, which the original skipped whatever they held.
+pub(crate) fn free_form_text(r: &Message) -> Vec<u8> {
+    let mut text = message_text(r, Text::FreeForm);
     for _ in 0..2 {
         match text.windows(2).position(|w| w == b"\r\n") {
             Some(at) => drop(text.drain(..at + 2)),
@@ -151,5 +172,15 @@ mod tests {
         let mut m = Message::new();
         m.add("Response", "Success").unwrap();
         assert_eq!(free_form_text(&m), b"");
+    }
+
+    #[test]
+    fn legacy_command_as_on_the_wire() {
+        let wire = b"Response: Follows\r\nPrivilege: Command\r\nActionID: c1\r\nline one\nline: two\n--END COMMAND--\r\n\r\n";
+        let mut d = crate::codec::Decoder::client_banner_optional(crate::codec::Limits::default());
+        d.feed(wire);
+        let Some(crate::codec::Frame::Message(m)) = d.next_frame().unwrap() else { panic!("a message") };
+        assert_eq!(message_text(&m, Text::Wire), &wire[..wire.len() - 2]);
+        assert_eq!(free_form_text(&m), b"ActionID: c1\r\nline one\nline: two\n");
     }
 }

@@ -306,9 +306,10 @@ pub(crate) fn is_ours(m: &Message) -> bool {
     m.get_bytes("ActionID").is_some_and(|v| v.starts_with(packet::ACTION_ID_PREFIX))
 }
 
+/// The packet's text as the original returned it: as sent, without the
+/// blank line that ends it.
 fn malloc_text(m: &Message) -> *mut c_char {
-    let mut text = m.to_wire().unwrap_or_default();
-    text.truncate(text.len().saturating_sub(2)); // no blank line, as before
+    let text = super::output::message_text(m, super::output::Text::Wire);
     // SAFETY: malloc returns NULL or room for text plus its NUL.
     let out = unsafe { libc::malloc(text.len() + 1) }.cast::<u8>();
     if !out.is_null() {

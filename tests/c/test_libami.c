@@ -330,6 +330,14 @@ static void test_legacy_command_form(void) {
     CHECK(is(r, "Response", "Success") && strncmp(val(r, "Chunk1"), "System uptime: ", 15) == 0);
     CHECK(strstr(val(r, "Chunk1"), "Last reload: ") != NULL);
     ami_destroy_packet_group(r);
+    /* The raw layer gives the legacy reply as it was sent, body and end marker. */
+    CHECK(ami_sock_send(fd, "Action: Command\r\nCommand: core show uptime\r\nActionID: raw-c\r\n\r\n") == 0);
+    char *raw = ami_sock_receive(fd);
+    const char *head = "Response: Follows\r\nPrivilege: Command\r\nActionID: raw-c\r\nSystem uptime: ";
+    const char *tail = "\nLast reload: ";
+    CHECK(raw && strncmp(raw, head, strlen(head)) == 0 && strstr(raw, tail) != NULL);
+    CHECK(raw && strlen(raw) > 17 && strcmp(raw + strlen(raw) - 17, "--END COMMAND--\r\n") == 0);
+    free(raw);
     /* Output longer than an item: chunks of at most 255 bytes, nothing lost. */
     for (int i = 0; i < 12; i++) {
         char key[16];
