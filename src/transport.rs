@@ -56,15 +56,16 @@ impl Transport {
         matches!(self, Transport::Tls(l) if l.tls.is_handshaking())
     }
 
-    /// Reads what is available into `decoder`: `Ok(0)` at end of stream,
+    /// Reads what is available into `decoder` (through the loop's `shared`
+    /// buffer, see [`Decoder::read_shared`]): `Ok(0)` at end of stream,
     /// `WouldBlock` when nothing more can be read now.
-    pub fn read_into(&mut self, decoder: &mut Decoder) -> io::Result<usize> {
+    pub fn read_into(&mut self, decoder: &mut Decoder, shared: &mut Vec<u8>) -> io::Result<usize> {
         let link = match self {
-            Transport::Plain(t) => return decoder.read_from(t),
+            Transport::Plain(t) => return decoder.read_shared(t, shared),
             Transport::Tls(l) => l,
         };
         loop {
-            match decoder.read_from(&mut link.tls.reader()) {
+            match decoder.read_shared(&mut link.tls.reader(), shared) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),

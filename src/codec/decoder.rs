@@ -38,6 +38,8 @@ const END_COMMAND: &[u8] = b"--END COMMAND--";
 /// A banner line longer than this is not a banner.
 const MAX_BANNER: usize = 1024;
 const READ_CHUNK: usize = 256 * 1024;
+/// A connection's own buffer above this is given up once it is not needed.
+const KEEP: usize = 4 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -80,6 +82,8 @@ pub struct Decoder {
     mode: Mode,
     limits: Limits,
     failed: Option<CodecError>,
+    /// `buf` is a reader's shared buffer (see [`Decoder::read_shared`]).
+    lent: bool,
 }
 
 impl Decoder {
@@ -111,6 +115,7 @@ impl Decoder {
             mode,
             limits,
             failed: None,
+            lent: false,
         }
     }
 
@@ -128,6 +133,64 @@ impl Decoder {
         let n = r.read(&mut self.buf[self.filled..])?;
         self.filled += n;
         Ok(n)
+    }
+
+    /// Reads once from `r` like [`Decoder::read_from`], but into `shared`
+    /// (one buffer for all the connections a loop serves) while nothing is
+    /// pending, so that an idle connection holds no read buffer of its own.
+    /// Take the frames, then call [`Decoder::keep_rest`] with the same buffer.
+    pub fn read_shared<R: Read>(&mut self, r: &mut R, shared: &mut Vec<u8>) -> io::Result<usize> {
+        let pending = self.filled - self.start;
+        // A large partial message stays where it is rather than be copied.
+        if !self.lent && pending <= READ_CHUNK / 4 {
+            if shared.len() < READ_CHUNK {
+                shared.resize(READ_CHUNK, 0);
+            }
+            shared[..pending].copy_from_slice(&self.buf[self.start..self.filled]);
+            std::mem::swap(&mut self.buf, shared);
+            self.lent = true;
+            self.move_to_front(pending);
+        }
+        self.read_from(r)
+    }
+
+    /// Indexes after the pending bytes moved to the front of the buffer.
+    fn move_to_front(&mut self, pending: usize) {
+        let shift = self.start;
+        (self.line, self.scanned, self.filled, self.start) = (self.line - shift, self.scanned - shift, pending, 0);
+    }
+
+    /// Ends a [`Decoder::read_shared`]: the bytes of a message not yet
+    /// complete move to the connection's own buffer, sized to them, and
+    /// `shared` is whole again. An own buffer grown for a large message
+    /// shrinks back once that message is done.
+    pub fn keep_rest(&mut self, shared: &mut Vec<u8>) {
+        if !self.lent {
+            if self.start == self.filled && self.buf.len() > KEEP {
+                self.buf = Vec::new();
+                self.move_to_front(0);
+            }
+            return;
+        }
+        self.lent = false;
+        let rest = &self.buf[self.start..self.filled];
+        let mut own = std::mem::take(shared);
+        if own.capacity() > KEEP.max(rest.len() * 2) {
+            own = Vec::new();
+        }
+        own.clear();
+        own.extend_from_slice(rest);
+        self.move_to_front(own.len());
+        *shared = std::mem::replace(&mut self.buf, own);
+        if self.fields.capacity() > 256 && self.fields.is_empty() {
+            self.fields = Vec::new();
+        }
+    }
+
+    /// Heap bytes this decoder holds of its own (not a lent shared buffer).
+    pub fn held_bytes(&self) -> usize {
+        let own = if self.lent { 0 } else { self.buf.capacity() };
+        own + self.fields.capacity() * std::mem::size_of::<Field>()
     }
 
     /// Bytes buffered that are not part of a returned frame yet.

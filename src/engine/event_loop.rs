@@ -37,6 +37,9 @@ pub(super) struct EventLoop {
     backlog: Vec<u64>,
     /// Events read in this turn, handed to the client in one batch.
     batch: Vec<crate::Message>,
+    /// The one read buffer of every connection (lent to a decoder while it
+    /// reads, so an idle connection holds none).
+    read_buf: Vec<u8>,
 }
 
 impl EventLoop {
@@ -56,6 +59,7 @@ impl EventLoop {
             dirty: Vec::new(),
             backlog: Vec::new(),
             batch: Vec::new(),
+            read_buf: Vec::new(),
         };
         Ok((event_loop, shared))
     }
@@ -139,8 +143,9 @@ impl EventLoop {
                     conn.user_closed = true;
                 }
                 self.disconnect(id, error);
-                if forget {
-                    self.conns.remove(&id);
+                if forget && self.conns.remove(&id).is_some() && self.conns.is_empty() {
+                    self.conns.shrink_to_fit();
+                    release_free_memory(&mut self.read_buf);
                 }
                 if let Some(done) = done {
                     done.complete(());
@@ -330,7 +335,7 @@ impl EventLoop {
             }
             turns += 1;
             let Some(stream) = conn.stream.as_mut() else { break };
-            match stream.read_into(&mut conn.decoder) {
+            match stream.read_into(&mut conn.decoder, &mut self.read_buf) {
                 Ok(0) => {
                     failure = Some(eof_error(conn));
                     break;
@@ -352,6 +357,7 @@ impl EventLoop {
                 break;
             }
         }
+        conn.decoder.keep_rest(&mut self.read_buf);
         conn.client.dispatch.deliver(&mut self.batch);
         if let Some(e) = failure {
             // Anything parsed before the failure was routed above.
@@ -518,6 +524,18 @@ fn eof_error(conn: &Conn) -> Error {
     match conn.phase {
         Phase::Banner => Error::NotAmi(format!("{}: closed without an AMI banner", conn.target)),
         _ => Error::Disconnected(format!("{}: the server closed the connection", conn.target)),
+    }
+}
+
+/// The last client is gone: the shared read buffer goes, and the C
+/// allocator hands what it keeps of freed connections back to the system
+/// (glibc keeps freed memory for reuse; thousands of connections add up).
+fn release_free_memory(read_buf: &mut Vec<u8>) {
+    *read_buf = Vec::new();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -53,6 +53,9 @@ pub struct Server {
     pbx: Pbx,
     /// Sessions with output to write.
     dirty: Vec<Token>,
+    /// The one read buffer of every session (lent to a decoder while it
+    /// reads, so an idle session holds none).
+    read_buf: Vec<u8>,
 }
 
 impl Server {
@@ -72,6 +75,7 @@ impl Server {
             timer_seq: 0,
             pbx,
             dirty: Vec::new(),
+            read_buf: Vec::new(),
         })
     }
 
@@ -145,9 +149,16 @@ impl Server {
     }
 
     fn read(&mut self, token: Token) {
+        self.read_actions(token);
+        if let Some(s) = self.sessions.get_mut(&token) {
+            s.decoder.keep_rest(&mut self.read_buf);
+        }
+    }
+
+    fn read_actions(&mut self, token: Token) {
         loop {
             let Some(s) = self.sessions.get_mut(&token) else { return };
-            match s.stream.read_into(&mut s.decoder) {
+            match s.stream.read_into(&mut s.decoder, &mut self.read_buf) {
                 Ok(0) => return self.close(token, "client closed the connection"),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
