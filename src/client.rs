@@ -102,11 +102,12 @@ impl Client {
             options.event_queue_limit,
             options.overflow,
             options.event_queue,
+            options.dispatch_threads,
             Arc::clone(&engine),
         )
         .map_err(|e| Error::Internal(format!("cannot create the event queue: {e}")))?;
         let limits = Limits { max_message: options.max_message_size, max_headers: options.max_headers };
-        let shared = Arc::new(ClientShared::new(id, Arc::new(dispatch), limits));
+        let shared = Arc::new(ClientShared::new(id, dispatch, limits));
         Ok(Client { shared, engine, options })
     }
 

@@ -54,6 +54,9 @@ pub struct Options {
     pub tls_insecure: bool,
     /// Server name for TLS verification.
     pub tls_server_name: Option<String>,
+    /// Threads of the process's dispatch pool that runs every client's
+    /// callbacks (the pool grows to the largest a client asks; default 4).
+    pub dispatch_threads: usize,
     /// Reconnect after a lost connection.
     pub reconnect: bool,
     /// Smallest reconnect backoff.
@@ -98,6 +101,7 @@ impl Default for Options {
             offline_wait: true,
             event_queue: false,
             event_queue_limit: 100_000,
+            dispatch_threads: crate::engine::dispatch::DEFAULT_POOL_THREADS,
             overflow: Overflow::DropOldest,
             max_message_size: 4 << 20,
             max_headers: 100_000,
@@ -148,6 +152,7 @@ impl Options {
             }
             "event_queue" => self.event_queue = flag()?,
             "event_queue_limit" => self.event_queue_limit = count()?,
+            "dispatch_threads" => self.dispatch_threads = count()?,
             "overflow" => {
                 self.overflow = match value.trim() {
                     "drop_oldest" => Overflow::DropOldest,

@@ -1,7 +1,8 @@
 //! Per-client delivery: a bounded queue between the loop thread (which must
 //! never wait on user code: Asterisk drops a client that stops reading) and
-//! the user's callbacks, run on a dispatch thread of the client's own, or
-//! the user's own loop pulling events through `next_event` and an event fd.
+//! the user's callbacks, run by a small pool of dispatch threads that every
+//! client shares (a client's callbacks one at a time, in order), or the
+//! user's own loop pulling events through `next_event` and an event fd.
 //!
 //! The loop hands over a whole read's worth of events under one lock.
 
@@ -9,9 +10,8 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::completion::ResponseCallback;
@@ -24,8 +24,71 @@ pub(crate) type EventCallback = Arc<dyn Fn(&Message) + Send + Sync>;
 pub(crate) type StateCallback = Arc<dyn Fn(State, Option<&Error>) + Send + Sync>;
 
 thread_local! {
-    /// The client whose dispatch thread this is (0: none).
+    /// The client whose callbacks this thread is running (0: none).
     static DISPATCHING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Dispatch threads when no client asks for more (option `dispatch_threads`).
+pub(crate) const DEFAULT_POOL_THREADS: usize = 4;
+
+/// The process's dispatch threads: clients with callbacks to run wait in
+/// `ready`, each at most once, and a free thread runs one batch of them.
+struct Pool {
+    ready: Mutex<VecDeque<Arc<Dispatcher>>>,
+    wake: Condvar,
+    threads: AtomicUsize,
+    /// Serialises starting threads.
+    growing: Mutex<()>,
+}
+
+static POOL: Pool = Pool {
+    ready: Mutex::new(VecDeque::new()),
+    wake: Condvar::new(),
+    threads: AtomicUsize::new(0),
+    growing: Mutex::new(()),
+};
+
+impl Pool {
+    /// Starts threads until there are `size` (they live as long as the process).
+    fn grow_to(&self, size: usize) -> Result<()> {
+        let _one_at_a_time = lock(&self.growing);
+        while self.threads.load(Ordering::Acquire) < size {
+            std::thread::Builder::new()
+                .name("ami-dispatch".into())
+                .spawn(|| POOL.work())
+                .map_err(|e| Error::Internal(format!("cannot start a dispatch thread: {e}")))?;
+            self.threads.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    fn push(&self, d: Arc<Dispatcher>) {
+        lock(&self.ready).push_back(d);
+        self.wake.notify_one();
+    }
+
+    /// Takes `d` out of the queue if it waits there; true if it did.
+    fn remove(&self, d: &Dispatcher) -> bool {
+        let mut ready = lock(&self.ready);
+        let before = ready.len();
+        ready.retain(|x| !std::ptr::eq(Arc::as_ptr(x), d));
+        ready.len() != before
+    }
+
+    fn work(&self) {
+        loop {
+            let next = {
+                let mut ready = lock(&self.ready);
+                loop {
+                    if let Some(d) = ready.pop_front() {
+                        break d;
+                    }
+                    ready = self.wake.wait(ready).unwrap_or_else(|p| p.into_inner());
+                }
+            };
+            next.run_batch();
+        }
+    }
 }
 
 /// Which events a subscription wants.
@@ -79,16 +142,17 @@ struct Queues {
     /// The loop stopped reading because a queue was full (`Overflow::Block`).
     paused: bool,
     closed: bool,
+    /// Waiting in the pool's queue or running there.
+    scheduled: bool,
 }
 
-/// A client's delivery queues and dispatch thread.
+/// A client's delivery queues and its place on the dispatch pool.
 pub(crate) struct Dispatcher {
     client_id: u64,
     limit: usize,
     overflow: Overflow,
     pull_enabled: bool,
     queues: Mutex<Queues>,
-    jobs_ready: Condvar,
     pull_ready: Condvar,
     subscriptions: Mutex<Arc<Vec<Subscription>>>,
     /// Bumped on every (un)subscribe, so the dispatch thread re-reads the
@@ -98,7 +162,12 @@ pub(crate) struct Dispatcher {
     state_callback: Mutex<Option<StateCallback>>,
     /// Held while callbacks run, so `unsubscribe` can wait them out.
     running: Mutex<()>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Signalled when the client leaves the pool (`scheduled` goes false).
+    unscheduled: Condvar,
+    /// Threads this client asks the pool for.
+    pool_threads: usize,
+    /// This dispatcher, for putting it on the pool's queue.
+    me: Weak<Dispatcher>,
     next_subscription: AtomicU64,
     dropped: AtomicU64,
     /// Set by `close`; checked before every event, so none is delivered
@@ -119,8 +188,9 @@ impl Dispatcher {
         limit: usize,
         overflow: Overflow,
         pull_enabled: bool,
+        pool_threads: usize,
         engine: Arc<EngineShared>,
-    ) -> std::io::Result<Dispatcher> {
+    ) -> std::io::Result<Arc<Dispatcher>> {
         let notify = if pull_enabled {
             let (rx, tx) = UnixStream::pair()?;
             rx.set_nonblocking(true)?;
@@ -129,26 +199,27 @@ impl Dispatcher {
         } else {
             None
         };
-        Ok(Dispatcher {
+        Ok(Arc::new_cyclic(|me| Dispatcher {
             client_id,
             limit: limit.max(1),
             overflow,
             pull_enabled,
             queues: Mutex::new(Queues::default()),
-            jobs_ready: Condvar::new(),
             pull_ready: Condvar::new(),
             subscriptions: Mutex::new(Arc::new(Vec::new())),
             subscriptions_version: AtomicU64::new(0),
             wants_events: AtomicBool::new(false),
             state_callback: Mutex::new(None),
             running: Mutex::new(()),
-            thread: Mutex::new(None),
+            unscheduled: Condvar::new(),
+            pool_threads: pool_threads.max(1),
+            me: me.clone(),
             next_subscription: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             notify,
             engine,
-        })
+        }))
     }
 
     /// True when the calling thread is this client's dispatch thread.
@@ -170,21 +241,24 @@ impl Dispatcher {
         self.notify.as_ref().map(|(rx, _)| rx.as_raw_fd())
     }
 
-    fn ensure_thread(self: &Arc<Self>) -> Result<()> {
-        let mut thread = lock(&self.thread);
-        if thread.is_none() {
-            let me = Arc::clone(self);
-            let handle = std::thread::Builder::new()
-                .name("ami-dispatch".into())
-                .spawn(move || me.run())
-                .map_err(|e| Error::Internal(format!("cannot start the dispatch thread: {e}")))?;
-            *thread = Some(handle);
-        }
-        Ok(())
+    /// Callbacks are coming: the pool must have its threads.
+    fn ensure_pool(&self) -> Result<()> {
+        POOL.grow_to(self.pool_threads)
     }
 
-    pub(crate) fn subscribe(self: &Arc<Self>, pattern: Pattern, callback: EventCallback) -> Result<u64> {
-        self.ensure_thread()?;
+    /// Puts the client on the pool's queue unless it is there or running.
+    fn schedule(&self, q: &mut Queues) {
+        if q.scheduled {
+            return;
+        }
+        if let Some(me) = self.me.upgrade() {
+            q.scheduled = true;
+            POOL.push(me);
+        }
+    }
+
+    pub(crate) fn subscribe(&self, pattern: Pattern, callback: EventCallback) -> Result<u64> {
+        self.ensure_pool()?;
         let id = self.next_subscription.fetch_add(1, Ordering::Relaxed);
         let mut subs = lock(&self.subscriptions);
         let mut list: Vec<Subscription> =
@@ -219,9 +293,9 @@ impl Dispatcher {
         found
     }
 
-    pub(crate) fn set_state_callback(self: &Arc<Self>, cb: Option<StateCallback>) -> Result<()> {
+    pub(crate) fn set_state_callback(&self, cb: Option<StateCallback>) -> Result<()> {
         if cb.is_some() {
-            self.ensure_thread()?;
+            self.ensure_pool()?;
         }
         *lock(&self.state_callback) = cb;
         if !self.on_dispatch_thread() {
@@ -233,13 +307,13 @@ impl Dispatcher {
     /// Queues a response callback (a callback-style action completed).
     pub(crate) fn push_response(&self, cb: ResponseCallback, result: Result<Message>) {
         let mut q = lock(&self.queues);
-        if q.closed && lock(&self.thread).is_none() {
+        if q.closed && !q.scheduled {
             drop(q);
             cb(result); // nothing will ever run it otherwise
             return;
         }
         q.jobs.push_back(Job::Response(cb, result));
-        self.jobs_ready.notify_one();
+        self.schedule(&mut q);
     }
 
     pub(crate) fn state_changed(&self, state: State, error: Option<&Error>) {
@@ -248,12 +322,12 @@ impl Dispatcher {
         }
         let mut q = lock(&self.queues);
         q.jobs.push_back(Job::State(state, error.cloned()));
-        self.jobs_ready.notify_one();
+        self.schedule(&mut q);
     }
 
     /// Starts async delivery for callbacks of `send_async`.
-    pub(crate) fn prepare_responses(self: &Arc<Self>) -> Result<()> {
-        self.ensure_thread()
+    pub(crate) fn prepare_responses(&self) -> Result<()> {
+        self.ensure_pool()
     }
 
     /// With `Overflow::Block`: true (and remembered) when a queue is full, so
@@ -302,7 +376,7 @@ impl Dispatcher {
             }
         }
         if to_jobs {
-            self.jobs_ready.notify_one();
+            self.schedule(&mut q);
         }
         if self.pull_enabled {
             self.pull_ready.notify_all();
@@ -363,25 +437,28 @@ impl Dispatcher {
         }
     }
 
-    /// Stops delivery: queued jobs still run (every response callback runs
-    /// exactly once), then the thread ends. Joins it unless called from it.
+    /// Stops delivery: queued response callbacks still run (each exactly
+    /// once), events and state changes no more. Off the client's own
+    /// callbacks, returns once none of its callbacks runs or will.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        {
-            let mut q = lock(&self.queues);
-            q.closed = true;
-            self.jobs_ready.notify_all();
-            self.pull_ready.notify_all();
-        }
+        lock(&self.queues).closed = true;
+        self.pull_ready.notify_all();
         if self.on_dispatch_thread() {
-            return;
+            return; // the batch running now finishes what is queued
         }
-        let handle = lock(&self.thread).take();
-        if let Some(h) = handle {
-            let _ = h.join();
+        // Waiting in the pool's queue (perhaps behind the caller's own
+        // callback on a busy pool): take it out rather than wait for it.
+        let removed = POOL.remove(self);
+        let mut q = lock(&self.queues);
+        if removed {
+            q.scheduled = false;
         }
-        // Responses queued after the thread ended run here.
-        let rest = std::mem::take(&mut lock(&self.queues).jobs);
+        while q.scheduled {
+            q = self.unscheduled.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+        let rest = std::mem::take(&mut q.jobs);
+        drop(q);
         for job in rest {
             if let Job::Response(cb, result) = job {
                 let _ = catch_unwind(AssertUnwindSafe(|| cb(result)));
@@ -389,48 +466,54 @@ impl Dispatcher {
         }
     }
 
-    fn run(self: Arc<Self>) {
+    /// Runs what the client has queued, on a pool thread; then leaves the
+    /// pool, or goes to the back of its queue when more came meanwhile.
+    fn run_batch(self: Arc<Self>) {
+        let jobs = {
+            let mut q = lock(&self.queues);
+            q.job_events = 0;
+            let jobs = std::mem::take(&mut q.jobs);
+            self.resume_if_room(&mut q);
+            jobs
+        };
         DISPATCHING.with(|d| d.set(self.client_id));
-        loop {
-            let jobs = {
-                let mut q = lock(&self.queues);
-                while q.jobs.is_empty() && !q.closed {
-                    q = self.jobs_ready.wait(q).unwrap_or_else(|p| p.into_inner());
-                }
-                if q.jobs.is_empty() {
-                    break;
-                }
-                q.job_events = 0;
-                let jobs = std::mem::take(&mut q.jobs);
-                self.resume_if_room(&mut q);
-                jobs
-            };
-            let _running = lock(&self.running);
-            let mut version = self.subscriptions_version.load(Ordering::Acquire);
-            let mut subs = Arc::clone(&lock(&self.subscriptions));
-            for job in jobs {
-                match job {
-                    // Once closed (perhaps freed from a callback), only the
-                    // response callbacks still owed run: they run exactly once.
-                    Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
-                    Job::Event(event) => {
-                        // A callback may have (un)subscribed: see it at once.
-                        let now = self.subscriptions_version.load(Ordering::Acquire);
-                        if now != version {
-                            version = now;
-                            subs = Arc::clone(&lock(&self.subscriptions));
-                        }
-                        let name = event.event_name().unwrap_or("");
-                        for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
-                            guard("event callback", || (sub.callback)(&event));
-                        }
+        self.run_jobs(jobs);
+        DISPATCHING.with(|d| d.set(0));
+        let mut q = lock(&self.queues);
+        if q.jobs.is_empty() {
+            q.scheduled = false;
+            self.unscheduled.notify_all();
+        } else {
+            POOL.push(Arc::clone(&self));
+        }
+    }
+
+    fn run_jobs(&self, jobs: VecDeque<Job>) {
+        let _running = lock(&self.running);
+        let mut version = self.subscriptions_version.load(Ordering::Acquire);
+        let mut subs = Arc::clone(&lock(&self.subscriptions));
+        for job in jobs {
+            match job {
+                // Once closed (perhaps freed from a callback), only the
+                // response callbacks still owed run: they run exactly once.
+                Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
+                Job::Event(event) => {
+                    // A callback may have (un)subscribed: see it at once.
+                    let now = self.subscriptions_version.load(Ordering::Acquire);
+                    if now != version {
+                        version = now;
+                        subs = Arc::clone(&lock(&self.subscriptions));
                     }
-                    Job::Response(cb, result) => guard("response callback", || cb(result)),
-                    Job::State(state, error) => {
-                        let cb = lock(&self.state_callback).clone();
-                        if let Some(cb) = cb {
-                            guard("state callback", || cb(state, error.as_ref()));
-                        }
+                    let name = event.event_name().unwrap_or("");
+                    for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
+                        guard("event callback", || (sub.callback)(&event));
+                    }
+                }
+                Job::Response(cb, result) => guard("response callback", || cb(result)),
+                Job::State(state, error) => {
+                    let cb = lock(&self.state_callback).clone();
+                    if let Some(cb) = cb {
+                        guard("state callback", || cb(state, error.as_ref()));
                     }
                 }
             }
