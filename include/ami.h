@@ -356,7 +356,9 @@ struct ami_options *ami_options_new(void);
  `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
  `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
  `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
- `max_headers`). Unknown key or bad value: `AMI_EINVAL`, detail names the key.
+ `max_headers`, `dispatch_threads`: the threads that run every client's
+ callbacks, shared by the process, default 4). Unknown key or bad value:
+ `AMI_EINVAL`, detail names the key.
  `tls_insecure=1` skips certificate checks: for testing only.
  */
 int ami_options_set(struct ami_options *o, const char *key, const char *value);

@@ -26,16 +26,16 @@ pub type ami_response_cb =
 /// Receives state changes (`enum ami_state`) with the status that caused them.
 pub type ami_state_cb = Option<unsafe extern "C" fn(state: c_int, status: c_int, userdata: *mut c_void)>;
 
-/// A C function pointer and its `userdata`, moved to the dispatch thread.
+/// A C function pointer and its `userdata`, moved to the dispatch pool.
 struct Callback<F> {
     f: F,
     userdata: *mut c_void,
 }
 
 // SAFETY: the C caller promises (API.md) that its callback and userdata may
-// be used from the library's dispatch thread.
+// be used from the library's dispatch threads.
 unsafe impl<F> Send for Callback<F> {}
-// SAFETY: as above; the dispatch thread is the only caller.
+// SAFETY: as above; a client's callbacks run one at a time (never two at once).
 unsafe impl<F> Sync for Callback<F> {}
 
 impl Callback<unsafe extern "C" fn(*const ami_message, *mut c_void)> {

@@ -19,7 +19,9 @@ pub extern "C" fn ami_options_new() -> *mut ami_options {
 /// `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
 /// `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
 /// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
-/// `max_headers`). Unknown key or bad value: `AMI_EINVAL`, detail names the key.
+/// `max_headers`, `dispatch_threads`: the threads that run every client's
+/// callbacks, shared by the process, default 4). Unknown key or bad value:
+/// `AMI_EINVAL`, detail names the key.
 /// `tls_insecure=1` skips certificate checks: for testing only.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_options_set(o: *mut ami_options, key: *const c_char, value: *const c_char) -> c_int {
