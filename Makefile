@@ -60,3 +60,14 @@ bench-bindings: bench-c
 	./examples-c/with-sim.sh $(BUILD_DIR)/ami-sim ./benches/bindings.sh
 
 .PHONY: bench-bindings
+
+# Many connections in one process: memory, threads, events to every client,
+# pipelined Pings over 1,000 connections. 20,000 connections when the
+# descriptor limit allows (raise it with `ulimit -n 65536` as root, or
+# LimitNOFILE= in a systemd unit).
+SCALE_N ?= 1000 10000 $(shell [ $$(ulimit -Hn) -gt 20100 ] 2>/dev/null && echo 20000)
+bench-scale: all
+	$(CC) -std=c11 -O2 -Iinclude benches/scale.c -L$(BUILD_DIR) -Wl,-rpath,$(abspath $(BUILD_DIR)) -lami -lpthread -o $(BUILD_DIR)/scale
+	ulimit -n $$(ulimit -Hn); ./examples-c/with-sim.sh $(BUILD_DIR)/ami-sim $(BUILD_DIR)/scale $(SCALE_N)
+
+.PHONY: bench-scale
