@@ -2,7 +2,10 @@
  * connect + login time, memory and threads per connection, then every client
  * with a "*" callback while one client sends UserEvents, then a pipelined
  * Ping load spread over 1,000 connections. Prints figures; asserts nothing.
- *   usage: scale PORT N [N...]        (run by `make bench-scale`) */
+ * Then N clients logging in with events `on`: each login sends a security
+ * event to every other session, so N logins cost N^2/2 events.
+ *   usage: scale PORT N [N...]        (run by `make bench-scale`)
+ *          scale --idle PORT N        (the idle phase alone, e.g. under valgrind) */
 #define _DEFAULT_SOURCE
 #include <ami.h>
 #include <dirent.h>
@@ -131,15 +134,32 @@ static void pings(unsigned short port, int n, int per) {
     close_clients(c, n);
 }
 
+/* Logins with events on: the library reads and drops what nobody asked for. */
+static void events_on(unsigned short port, int n) {
+    double secs;
+    ami_client **c = open_clients(port, n, "on", &secs);
+    if (!c) return;
+    long events = (long)n * (n - 1) / 2;
+    printf("%6d events on connect+login %6.2f s  (~%ld security events sent by the server, %.0f/s)\n", n, secs, events,
+           events / secs);
+    close_clients(c, n);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s PORT N [N...]\n", argv[0]);
+    int idle_only = argc > 1 && strcmp(argv[1], "--idle") == 0;
+    if (argc < 3 + idle_only) {
+        fprintf(stderr, "usage: %s [--idle] PORT N [N...]\n", argv[0]);
         return 2;
     }
+    argv += idle_only;
+    argc -= idle_only;
     unsigned short port = (unsigned short)atoi(argv[1]);
     long base_kb = status_field("VmRSS");
     for (int a = 2; a < argc; a++) idle(port, atoi(argv[a]), base_kb);
+    if (idle_only) return 0;
     for (int a = 2; a < argc; a++) callbacks(port, atoi(argv[a]), base_kb);
     pings(port, 1000, 100);
+    events_on(port, 1000);
+    events_on(port, 2000);
     return 0;
 }

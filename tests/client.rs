@@ -471,3 +471,44 @@ fn two_thousand_connections_on_one_loop_and_one_simulator() {
         assert!(rx.recv_timeout(Duration::from_secs(30)).unwrap());
     }
 }
+
+#[test]
+fn a_slow_callback_holds_up_its_own_client_only() {
+    let sim = Sim::default();
+    let options = Options { events: "user".into(), ..Options::default() };
+    let connect = || {
+        let c = Client::new(options.clone());
+        c.connect("127.0.0.1", sim.port).unwrap();
+        c.login("admin", "admin").unwrap();
+        c
+    };
+    let (slow, quick) = (connect(), connect());
+    let slow_seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&slow_seen);
+    slow.subscribe("UserEvent", move |e| {
+        let seq: u32 = e.get("Seq").unwrap().parse().unwrap();
+        if seq == 0 {
+            std::thread::sleep(Duration::from_secs(3)); // holds one pool thread
+        }
+        seen.lock().unwrap().push(seq);
+    })
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    quick.subscribe("UserEvent", move |e| tx.send(e.get("Seq").unwrap().to_string()).unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    for seq in 0..5 {
+        quick.action("UserEvent", &[("UserEvent", "Slow"), ("Seq", &seq.to_string())]).unwrap();
+    }
+    for seq in 0..5 {
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), seq.to_string());
+    }
+    // The other client's events came while the slow callback still slept...
+    assert!(started.elapsed() < Duration::from_secs(2), "quick client waited {:?}", started.elapsed());
+    assert!(slow_seen.lock().unwrap().is_empty());
+    // ...and the slow client still gets all of its own, in order.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while slow_seen.lock().unwrap().len() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(*slow_seen.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+}

@@ -144,6 +144,8 @@ impl EventLoop {
                 }
                 self.disconnect(id, error);
                 if forget && self.conns.remove(&id).is_some() && self.conns.is_empty() {
+                    // Timers of gone connections would wait out their deadlines.
+                    self.timers.clear();
                     self.conns.shrink_to_fit();
                     release_free_memory(&mut self.read_buf);
                 }

@@ -42,6 +42,11 @@ impl Timers {
     }
 
     /// A fresh sequence number for a deadline-less owner.
+    /// Forgets every timer (all belong to connections; none is left).
+    pub(super) fn clear(&mut self) {
+        self.heap = BinaryHeap::new();
+    }
+
     pub(super) fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
