@@ -54,6 +54,9 @@ pub struct Options {
     pub tls_insecure: bool,
     /// Server name for TLS verification.
     pub tls_server_name: Option<String>,
+    /// Accept only the server certificate with this SHA-256 (hex, colons
+    /// allowed), whatever its issuer.
+    pub tls_pin_sha256: Option<String>,
     /// Threads of the process's dispatch pool that runs every client's
     /// callbacks (the pool grows to the largest a client asks; default 4).
     pub dispatch_threads: usize,
@@ -94,6 +97,7 @@ impl Default for Options {
             tls_ca_file: None,
             tls_insecure: false,
             tls_server_name: None,
+            tls_pin_sha256: None,
             reconnect: false,
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_millis(30000),
@@ -139,6 +143,10 @@ impl Options {
             "tls_ca_file" => self.tls_ca_file = Some(text()?),
             "tls_insecure" => self.tls_insecure = flag()?,
             "tls_server_name" => self.tls_server_name = Some(text()?),
+            "tls_pin_sha256" => {
+                crate::tls::parse_pin(value).ok_or_else(bad)?;
+                self.tls_pin_sha256 = Some(text()?)
+            }
             "reconnect" => self.reconnect = flag()?,
             "reconnect_min_ms" => self.reconnect_min = ms()?,
             "reconnect_max_ms" => self.reconnect_max = ms()?,

@@ -1,9 +1,12 @@
 //! TLS client settings from the options: CA roots (a PEM file, or the
-//! system's), host-name verification, and the testing-only `tls_insecure`.
+//! system's), a self-signed certificate trusted by being listed, a pinned
+//! certificate, host-name verification, and the testing-only `tls_insecure`.
 
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_name};
+use rustls::server::ParsedCertificate;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -20,23 +23,30 @@ pub(crate) fn client_config(options: &Options) -> Result<Arc<ClientConfig>> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(format!("TLS setup: {e}")))?;
-    let config = if options.tls_insecure {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnything)).with_no_client_auth()
+    let verifier: Arc<dyn ServerCertVerifier> = if options.tls_insecure {
+        Arc::new(AcceptAnything)
     } else {
-        builder.with_root_certificates(roots(options.tls_ca_file.as_deref())?).with_no_client_auth()
+        Arc::new(Verifier::new(options)?)
     };
-    Ok(Arc::new(config))
+    Ok(Arc::new(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()))
 }
 
-fn roots(ca_file: Option<&str>) -> Result<RootCertStore> {
+/// The certificates of `tls_ca_file`, or None for the system's roots.
+fn listed_certificates(ca_file: Option<&str>) -> Result<Option<Vec<CertificateDer<'static>>>> {
+    let Some(path) = ca_file else { return Ok(None) };
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| Error::Tls(format!("cannot read tls_ca_file {path:?}: {e}")))?;
+    let certs = certs
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Tls(format!("bad certificate in {path:?}: {e}")))?;
+    Ok(Some(certs))
+}
+
+fn roots(listed: Option<&[CertificateDer<'static>]>, path: Option<&str>) -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| Error::Tls(format!("cannot read tls_ca_file {path:?}: {e}")))?;
+    match listed {
+        Some(certs) => {
             for cert in certs {
-                let cert = cert.map_err(|e| Error::Tls(format!("bad certificate in {path:?}: {e}")))?;
-                roots.add(cert).map_err(|e| Error::Tls(format!("bad CA certificate in {path:?}: {e}")))?;
+                roots.add(cert.clone()).map_err(|e| Error::Tls(format!("bad CA certificate in {path:?}: {e}")))?;
             }
         }
         None => {
@@ -50,6 +60,118 @@ fn roots(ca_file: Option<&str>) -> Result<RootCertStore> {
         return Err(Error::Tls("no CA certificates to verify the server with (set tls_ca_file)".into()));
     }
     Ok(roots)
+}
+
+/// The SHA-256 of `tls_pin_sha256`: 64 hex digits, colons allowed (as
+/// `openssl x509 -noout -fingerprint -sha256` prints it); None if malformed.
+pub(crate) fn parse_pin(text: &str) -> Option<[u8; 32]> {
+    // openssl prints `sha256 Fingerprint=AB:CD:...`: the line as it is will do.
+    let text = text.trim();
+    let text = text.split_once('=').map_or(text, |(_, v)| v);
+    let digits: Vec<u8> = text.bytes().filter(|&b| b != b':').collect();
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut pin = [0u8; 32];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        pin[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(pin)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
+/// Verifies the server's certificate: by its pin when `tls_pin_sha256` is
+/// set; otherwise by the CA roots, a certificate listed in `tls_ca_file`
+/// that the server presents itself also trusted (a self-signed one, which
+/// is often marked `CA:TRUE` and so refused as an end entity by WebPKI
+/// rules), as OpenSSL and Go trust it. The host name is checked either way
+/// but with a pin.
+#[derive(Debug)]
+struct Verifier {
+    pin: Option<[u8; 32]>,
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    listed: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl Verifier {
+    fn new(options: &Options) -> Result<Verifier> {
+        let provider = provider();
+        let pin = match options.tls_pin_sha256.as_deref() {
+            Some(p) => Some(parse_pin(p).ok_or_else(|| Error::Tls(format!("bad tls_pin_sha256 {p:?}")))?),
+            None => None,
+        };
+        let path = options.tls_ca_file.as_deref();
+        let listed = listed_certificates(path)?;
+        // A pin alone needs no roots.
+        let webpki = if pin.is_some() && listed.is_none() {
+            None
+        } else {
+            let roots = roots(listed.as_deref(), path)?;
+            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                .build()
+                .map_err(|e| Error::Tls(format!("TLS setup: {e}")))?;
+            Some(v)
+        };
+        Ok(Verifier { pin, webpki, listed: listed.unwrap_or_default(), provider })
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if let Some(pin) = &self.pin {
+            let got = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+            return if got.as_ref() == pin {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(rustls::Error::General(format!(
+                    "the server's certificate (SHA-256 {}) is not the one of tls_pin_sha256",
+                    hex(got.as_ref())
+                )))
+            };
+        }
+        let webpki = self.webpki.as_ref().ok_or_else(|| rustls::Error::General("no CA roots".into()))?;
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(_) if self.listed.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
+                let parsed = ParsedCertificate::try_from(end_entity)?;
+                verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            result => result,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// The name the server's certificate must carry.
@@ -95,5 +217,21 @@ impl ServerCertVerifier for AcceptAnything {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pin;
+
+    #[test]
+    fn pins_as_openssl_prints_them() {
+        let hex = "AB".repeat(32);
+        let colons = vec!["ab"; 32].join(":");
+        assert_eq!(parse_pin(&hex), Some([0xAB; 32]));
+        assert_eq!(parse_pin(&colons), Some([0xAB; 32]));
+        assert_eq!(parse_pin(&format!("sha256 Fingerprint={colons}\n")), Some([0xAB; 32]));
+        assert_eq!(parse_pin("AB:CD"), None);
+        assert_eq!(parse_pin(&"zz".repeat(32)), None);
     }
 }

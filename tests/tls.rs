@@ -119,3 +119,79 @@ fn tls_client_against_a_plain_server_and_bad_settings() {
     let c = tls_client(|o| o.tls_ca_file = Some("/no/such/ca.pem".into())).unwrap();
     assert!(matches!(c.connect("localhost", sim.port), Err(Error::Tls(m)) if m.contains("/no/such/ca.pem")));
 }
+
+/// A self-signed certificate made the way Asterisk installations make theirs
+/// (`openssl req -x509 ... -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`,
+/// which marks it `CA:TRUE`), served by a simulator.
+struct SelfSigned {
+    pki: Pki,
+    der: Vec<u8>,
+}
+
+impl SelfSigned {
+    fn new(name: &str) -> SelfSigned {
+        let pki = Pki::new(name);
+        let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(pki.dir.join("self.pem"), cert.pem()).unwrap();
+        std::fs::write(pki.dir.join("self.key"), key.serialize_pem()).unwrap();
+        SelfSigned { der: cert.der().to_vec(), pki }
+    }
+
+    fn sim(&self) -> Sim {
+        Sim::start(&["--tls-cert", &self.pki.path("self.pem"), "--tls-key", &self.pki.path("self.key")])
+    }
+
+    /// The pin as `openssl x509 -noout -fingerprint -sha256` prints it.
+    fn fingerprint(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.der);
+        let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+        format!("sha256 Fingerprint={}", hex.join(":"))
+    }
+}
+
+#[test]
+fn a_self_signed_ca_true_certificate_listed_in_tls_ca_file_connects() {
+    let s = SelfSigned::new("self-signed");
+    let sim = s.sim();
+    let c = tls_client(|o| o.tls_ca_file = Some(s.pki.path("self.pem"))).unwrap();
+    c.connect("127.0.0.1", sim.port).unwrap();
+    c.login("admin", "admin").unwrap();
+    assert_eq!(c.action("Ping", &[]).unwrap().get("Ping"), Some("Pong"));
+    // The host name is still checked.
+    let c = tls_client(|o| {
+        o.tls_ca_file = Some(s.pki.path("self.pem"));
+        o.tls_server_name = Some("pbx.example.com".into());
+    })
+    .unwrap();
+    assert!(matches!(c.connect("127.0.0.1", sim.port), Err(Error::Tls(_))));
+    // Listing another certificate trusts nothing here.
+    let other = SelfSigned::new("self-signed-other");
+    let c = tls_client(|o| o.tls_ca_file = Some(other.pki.path("self.pem"))).unwrap();
+    assert!(matches!(c.connect("127.0.0.1", sim.port), Err(Error::Tls(_))));
+}
+
+#[test]
+fn a_pinned_certificate_connects_whatever_its_issuer_and_a_wrong_pin_does_not() {
+    let s = SelfSigned::new("pinned");
+    let sim = s.sim();
+    let mut o = Options { tls: true, ..Options::default() };
+    o.set("tls_pin_sha256", &s.fingerprint()).unwrap();
+    let c = Client::try_new(o.clone()).unwrap();
+    c.connect("127.0.0.1", sim.port).unwrap();
+    c.login("admin", "admin").unwrap();
+
+    let other = SelfSigned::new("pinned-other");
+    let mut o = Options { tls: true, ..Options::default() };
+    o.set("tls_pin_sha256", &other.fingerprint().replace(':', "").to_lowercase()).unwrap();
+    let c = Client::try_new(o).unwrap();
+    match c.connect("127.0.0.1", sim.port) {
+        Err(e @ Error::Tls(_)) => assert!(e.to_string().contains("tls_pin_sha256"), "{e}"),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    // A pin that is no SHA-256 is refused when set.
+    let mut o = Options::default();
+    assert!(matches!(o.set("tls_pin_sha256", "AB:CD"), Err(Error::InvalidArgument(_))));
+}

@@ -16,6 +16,7 @@ pub extern "C" fn ami_options_new() -> *mut ami_options {
 
 /// Sets one option (`connect_timeout_ms`, `action_timeout_ms`, `events`,
 /// `auth`, `tls`, `tls_ca_file`, `tls_insecure`, `tls_server_name`,
+/// `tls_pin_sha256` (the server certificate's SHA-256, hex, colons allowed),
 /// `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
 /// `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
 /// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
