@@ -7,52 +7,7 @@ mod common;
 use ami::codec::{Decoder, Frame, Limits};
 use ami::http::{Challenge, ResponseDecoder, session_cookie};
 use ami::Message;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Dir {
-    Client,
-    Server,
-}
-
-/// The transcript as `(direction, bytes)` segments: a `>>> ` or `<<< `
-/// line starts one (or continues it, when the direction is the same);
-/// unmarked lines continue it. `\r`, `\n`, `\\` are escapes.
-fn segments(name: &str) -> Vec<(Dir, Vec<u8>)> {
-    let text = std::fs::read_to_string(common::fixtures_dir().join(name)).unwrap();
-    let mut out: Vec<(Dir, String)> = Vec::new();
-    for line in text.lines() {
-        let (dir, rest) = match (line.strip_prefix(">>> "), line.strip_prefix("<<< ")) {
-            (Some(rest), _) => (Some(Dir::Client), rest),
-            (_, Some(rest)) => (Some(Dir::Server), rest),
-            _ => (None, line),
-        };
-        match (dir, out.last_mut()) {
-            (Some(d), Some(last)) if last.0 == d => last.1.push_str(rest),
-            (Some(d), _) => out.push((d, rest.to_string())),
-            (None, Some(last)) => last.1.push_str(rest),
-            (None, None) => {}
-        }
-    }
-    out.into_iter().map(|(d, s)| (d, unescape(&s))).collect()
-}
-
-fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match (c, c == '\\') {
-            (_, true) => match chars.next() {
-                Some('r') => out.push(b'\r'),
-                Some('n') => out.push(b'\n'),
-                Some('\\') => out.push(b'\\'),
-                Some(o) => out.extend(format!("\\{o}").bytes()),
-                None => out.push(b'\\'),
-            },
-            (c, false) => out.extend(c.to_string().bytes()),
-        }
-    }
-    out
-}
+use common::{Dir, segments};
 
 fn ami_messages(body: &[u8]) -> Vec<Message> {
     let mut d = Decoder::server(Limits::default());

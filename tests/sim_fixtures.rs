@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ami::Message;
 use ami::codec::{Decoder, Frame, Limits};
-use common::{Raw, Sim};
+use common::{Raw, Sim, unescape};
 
 #[derive(Debug, PartialEq)]
 enum Dir {
@@ -34,26 +34,6 @@ fn segments(text: &str) -> Vec<(Dir, Vec<u8>)> {
         }
     }
     out.into_iter().map(|(d, s)| (d, unescape(&s))).collect()
-}
-
-fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('r') => out.push(b'\r'),
-                Some('n') => out.push(b'\n'),
-                Some('\\') => out.push(b'\\'),
-                Some(o) => out.extend(format!("\\{o}").bytes()),
-                None => out.push(b'\\'),
-            }
-        } else {
-            let mut buf = [0; 4];
-            out.extend(c.encode_utf8(&mut buf).bytes());
-        }
-    }
-    out
 }
 
 fn parse_server(bytes: &[u8], banner_first: bool) -> Vec<Message> {

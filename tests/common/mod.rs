@@ -13,6 +13,8 @@ use ami::{Client, Message, Options};
 pub struct Sim {
     child: Child,
     pub port: u16,
+    /// The manager over HTTP, when started with `--http`.
+    pub http_port: Option<u16>,
 }
 
 impl Sim {
@@ -24,14 +26,20 @@ impl Sim {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ami-sim");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read ami-sim stdout");
+        out.read_line(&mut line).expect("read ami-sim stdout");
         let port = line
             .trim()
             .strip_prefix("listening on 127.0.0.1:")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from ami-sim: {line:?}"));
-        Sim { child, port }
+        let http_port = args.contains(&"--http").then(|| {
+            let mut line = String::new();
+            out.read_line(&mut line).expect("read ami-sim stdout");
+            line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no http line: {line:?}"))
+        });
+        Sim { child, port, http_port }
     }
 
     pub fn default() -> Sim {
@@ -212,3 +220,50 @@ pub fn sanitized(exe: &std::path::Path) -> Command {
         .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
     cmd
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dir {
+    Client,
+    Server,
+}
+
+/// An HTTP transcript of ../shared/fixtures as `(direction, bytes)` segments: a `>>> ` or `<<< `
+/// line starts one (or continues it, when the direction is the same);
+/// unmarked lines continue it. `\r`, `\n`, `\\` are escapes.
+pub fn segments(name: &str) -> Vec<(Dir, Vec<u8>)> {
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).unwrap();
+    let mut out: Vec<(Dir, String)> = Vec::new();
+    for line in text.lines() {
+        let (dir, rest) = match (line.strip_prefix(">>> "), line.strip_prefix("<<< ")) {
+            (Some(rest), _) => (Some(Dir::Client), rest),
+            (_, Some(rest)) => (Some(Dir::Server), rest),
+            _ => (None, line),
+        };
+        match (dir, out.last_mut()) {
+            (Some(d), Some(last)) if last.0 == d => last.1.push_str(rest),
+            (Some(d), _) => out.push((d, rest.to_string())),
+            (None, Some(last)) => last.1.push_str(rest),
+            (None, None) => {}
+        }
+    }
+    out.into_iter().map(|(d, s)| (d, unescape(&s))).collect()
+}
+
+pub fn unescape(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('r') => out.push(b'\r'),
+                Some('n') => out.push(b'\n'),
+                Some('\\') => out.push(b'\\'),
+                Some(o) => out.extend(format!("\\{o}").bytes()),
+                None => out.push(b'\\'),
+            },
+            (c, false) => out.extend(c.to_string().bytes()),
+        }
+    }
+    out
+}
+

@@ -9,6 +9,8 @@
 mod captured;
 mod commands;
 mod faults;
+mod http;
+mod http_manager;
 mod log;
 mod pbx;
 mod server;
@@ -23,7 +25,7 @@ use faults::Fault;
 use server::{Config, Server};
 
 const USAGE: &str = "usage: ami-sim [--listen ADDR] [--user NAME:SECRET]... [--version X.Y.Z] \
-[--legacy-command] [--fault MODE] [--tls-cert FILE --tls-key FILE] [--quiet]
+[--legacy-command] [--fault MODE] [--tls-cert FILE --tls-key FILE] [--http ADDR [--http-timeout SECS]] [--quiet]
 
   --listen ADDR       where to listen (default 127.0.0.1:5038; port 0 picks a free port)
   --user NAME:SECRET  an AMI user (repeatable; default admin:admin)
@@ -33,9 +35,12 @@ const USAGE: &str = "usage: ami-sim [--listen ADDR] [--user NAME:SECRET]... [--v
                       close-mid-message, slow, huge, stall, drop-after N
   --tls-cert FILE     serve AMI over TLS with this PEM certificate chain...
   --tls-key FILE      ...and this PEM private key
+  --http ADDR         also serve the manager over HTTP (/rawman, /arawman) on ADDR
+  --http-timeout SECS an HTTP session unused this long expires (default 60)
   --quiet             log nothing to standard error
 
-Prints 'listening on IP:PORT' on standard output once ready; runs until killed.";
+Prints 'listening on IP:PORT' on standard output once ready (then 'http on IP:PORT'
+with --http); runs until killed.";
 
 fn parse_args() -> Result<(String, Config, bool), String> {
     let mut listen = "127.0.0.1:5038".to_string();
@@ -45,6 +50,7 @@ fn parse_args() -> Result<(String, Config, bool), String> {
     let mut fault = None;
     let mut quiet = false;
     let (mut tls_cert, mut tls_key) = (None, None);
+    let (mut http, mut http_timeout) = (None, 60u64);
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -77,6 +83,11 @@ fn parse_args() -> Result<(String, Config, bool), String> {
             "--quiet" | "-q" => quiet = true,
             "--tls-cert" => tls_cert = Some(value("--tls-cert")?),
             "--tls-key" => tls_key = Some(value("--tls-key")?),
+            "--http" => http = Some(value("--http")?),
+            "--http-timeout" => {
+                let v = value("--http-timeout")?;
+                http_timeout = v.parse().ok().filter(|&s| s > 0).ok_or(format!("bad --http-timeout {v:?}"))?;
+            }
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -92,7 +103,16 @@ fn parse_args() -> Result<(String, Config, bool), String> {
         (Some(cert), Some(key)) => Some(tls_config(&cert, &key)?),
         _ => return Err("--tls-cert and --tls-key go together".into()),
     };
-    Ok((listen, Config { tls, users, version, legacy_command, fault }, quiet))
+    let http = match http {
+        None => None,
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr:?} for HTTP: {e}"))?;
+            l.set_nonblocking(true).map_err(|e| e.to_string())?;
+            Some(l)
+        }
+    };
+    let http_timeout = std::time::Duration::from_secs(http_timeout);
+    Ok((listen, Config { tls, users, version, legacy_command, fault, http, http_timeout }, quiet))
 }
 
 fn tls_config(cert: &str, key: &str) -> Result<std::sync::Arc<rustls::ServerConfig>, String> {
@@ -157,6 +177,9 @@ fn main() -> ExitCode {
     };
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening on {local}");
+    if let Some(addr) = server.http_address() {
+        let _ = writeln!(out, "http on {addr}");
+    }
     let _ = out.flush();
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -863,8 +863,10 @@ fn user_event(m: &Message, id: Option<&str>, fx: &mut Effects) -> Vec<u8> {
     if val(m, "UserEvent").is_none_or(str::is_empty) {
         return reply("Error", id, "UserEvent header missing");
     }
+    // As Asterisk: `UserEvent: <name>` first, then the other headers as sent.
     let mut w = Wire::event("UserEvent", Some("user,all"));
-    for (n, v) in m.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("Action")) {
+    w.h("UserEvent", val(m, "UserEvent").unwrap_or(""));
+    for (n, v) in m.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("Action") && !n.eq_ignore_ascii_case("UserEvent")) {
         w.h(n, v.trim_start());
     }
     fx.event(class::USER, w.finish());

@@ -28,6 +28,10 @@ const LOGIN_FAILURE_DELAY: Duration = Duration::from_secs(1);
 pub struct Config {
     /// Serve AMI over TLS with this certificate and key.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Serve the manager over HTTP on this listener too (`--http`).
+    pub http: Option<std::net::TcpListener>,
+    /// An HTTP session unused this long expires (`httptimeout`, 60 s).
+    pub http_timeout: Duration,
     pub users: Vec<(String, String)>,
     pub version: String,
     pub legacy_command: bool,
@@ -41,27 +45,29 @@ enum Timer {
 }
 
 pub struct Server {
-    poll: Poll,
+    pub(crate) poll: Poll,
     listener: TcpListener,
-    config: Config,
+    pub(crate) config: Config,
     banner: String,
-    sessions: HashMap<Token, Session>,
-    next_token: usize,
+    pub(crate) sessions: HashMap<Token, Session>,
+    pub(crate) next_token: usize,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
     timer_jobs: HashMap<u64, Timer>,
     timer_seq: u64,
-    pbx: Pbx,
+    pub(crate) pbx: Pbx,
     /// Sessions with output to write.
     dirty: Vec<Token>,
+    pub(crate) http: crate::http_manager::HttpFront,
     /// The one read buffer of every session (lent to a decoder while it
     /// reads, so an idle session holds none).
     read_buf: Vec<u8>,
 }
 
 impl Server {
-    pub fn new(mut listener: TcpListener, config: Config) -> io::Result<Server> {
+    pub fn new(mut listener: TcpListener, mut config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        let http = crate::http_manager::HttpFront::new(config.http.take(), &poll)?;
         let pbx = Pbx::new(&config.version, config.legacy_command);
         Ok(Server {
             poll,
@@ -76,6 +82,7 @@ impl Server {
             pbx,
             dirty: Vec::new(),
             read_buf: Vec::new(),
+            http,
         })
     }
 
@@ -83,6 +90,7 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         loop {
             let timeout = self.timers.peek().map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
+            let timeout = self.http.poll_timeout(timeout);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -92,6 +100,8 @@ impl Server {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept(),
+                    crate::http_manager::HTTP_LISTENER => self.http_accept(),
+                    token if self.http.conns.contains_key(&token) => self.http_event(token, event),
                     token => {
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
                             self.read(token);
@@ -106,6 +116,7 @@ impl Server {
             for token in std::mem::take(&mut self.dirty) {
                 self.flush(token, false);
             }
+            self.http_service();
         }
     }
 
@@ -158,7 +169,8 @@ impl Server {
     fn read_actions(&mut self, token: Token) {
         loop {
             let Some(s) = self.sessions.get_mut(&token) else { return };
-            match s.stream.read_into(&mut s.decoder, &mut self.read_buf) {
+            let Some(stream) = s.stream.as_mut() else { return };
+            match stream.read_into(&mut s.decoder, &mut self.read_buf) {
                 Ok(0) => return self.close(token, "client closed the connection"),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -199,9 +211,11 @@ impl Server {
         }
     }
 
-    fn close(&mut self, token: Token, why: &str) {
+    pub(crate) fn close(&mut self, token: Token, why: &str) {
         if let Some(mut s) = self.sessions.remove(&token) {
-            let _ = self.poll.registry().deregister(s.stream.tcp_mut());
+            if let Some(stream) = s.stream.as_mut() {
+                let _ = self.poll.registry().deregister(stream.tcp_mut());
+            }
             log!("{}: disconnected ({why})", s.peer);
         }
     }
@@ -271,7 +285,7 @@ impl Server {
         }
     }
 
-    fn on_action(&mut self, token: Token, action: &Message) {
+    pub(crate) fn on_action(&mut self, token: Token, action: &Message) {
         let id = val(action, "ActionID");
         let Some(name) = val(action, "Action").map(str::trim).filter(|n| !n.is_empty()) else {
             return self.respond(token, &reply("Error", id, "Missing action in request"));
@@ -390,7 +404,8 @@ impl Server {
         let up = self.pbx.uptime().as_secs();
         let mut booted = Wire::event("FullyBooted", Some("system,all"));
         booted.h("Uptime", up).h("LastReload", up).h("Status", "Fully Booted");
-        if s.mask & class::SYSTEM != 0 {
+        // Asterisk's HTTP sessions get no FullyBooted (see the /rawman capture).
+        if s.mask & class::SYSTEM != 0 && s.http.is_none() {
             s.push(&booted.finish());
         }
         self.output(token);

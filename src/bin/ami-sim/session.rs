@@ -93,8 +93,22 @@ fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
+/// What a session reached over HTTP keeps instead of a socket.
+pub struct HttpSession {
+    /// Its `mansession_id` (`/rawman`), or None (`/arawman`).
+    pub cookie: Option<String>,
+    /// Events waiting for a `waitevent`.
+    pub events: Vec<u8>,
+    pub last_seen: std::time::Instant,
+}
+
+/// Events kept for an HTTP session that does not poll, at most.
+const MAX_HTTP_EVENTS: usize = 16 << 20;
+
 pub struct Session {
-    pub stream: Transport,
+    /// The AMI socket; None for a session reached over HTTP.
+    pub stream: Option<Transport>,
+    pub http: Option<HttpSession>,
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub decoder: Decoder,
@@ -115,8 +129,13 @@ pub struct Session {
 
 impl Session {
     pub fn new(stream: Transport, peer: SocketAddr, local: SocketAddr, fault: Option<Fault>) -> Session {
+        Session::with_stream(Some(stream), peer, local, fault)
+    }
+
+    fn with_stream(stream: Option<Transport>, peer: SocketAddr, local: SocketAddr, fault: Option<Fault>) -> Session {
         Session {
             stream,
+            http: None,
             peer,
             local,
             decoder: Decoder::server(Limits { max_message: 1 << 20, max_headers: 1024 }),
@@ -145,7 +164,7 @@ impl Session {
     }
 
     fn close_with(&mut self, bytes: Vec<u8>) {
-        self.push(&bytes);
+        self.emit(&bytes);
         self.closing = true;
         self.fault = None;
     }
@@ -158,11 +177,39 @@ impl Session {
         self.fault == Some(Fault::Slow)
     }
 
-    /// Queues bytes (events, banner) as they are.
+    /// A session reached over HTTP (no socket of its own).
+    pub fn over_http(peer: SocketAddr, local: SocketAddr, cookie: Option<String>) -> Session {
+        let mut s = Session::with_stream(None, peer, local, None);
+        s.http = Some(HttpSession { cookie, events: Vec::new(), last_seen: std::time::Instant::now() });
+        s
+    }
+
+    /// Queues bytes (events, banner) as they are; over HTTP, events wait
+    /// for a `waitevent`.
     pub fn push(&mut self, bytes: &[u8]) {
+        if let Some(h) = &mut self.http {
+            if h.events.len() + bytes.len() <= MAX_HTTP_EVENTS {
+                h.events.extend_from_slice(bytes);
+            }
+            return;
+        }
+        self.emit(bytes);
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
         if !self.stalled() && !self.closing {
             self.out.extend_from_slice(bytes);
         }
+    }
+
+    /// The responses written so far (an HTTP session's answer).
+    pub fn take_output(&mut self) -> Vec<u8> {
+        self.out_pos = 0;
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn has_response(&self) -> bool {
+        !self.out.is_empty()
     }
 
     /// Queues a response, applying the armed fault.
@@ -178,18 +225,18 @@ impl Session {
             Some(Fault::Huge) => {
                 // The head of the real response, then a body that never fits.
                 let head_end = bytes.len().saturating_sub(2);
-                self.push(&bytes[..head_end]);
+                self.emit(&bytes[..head_end]);
                 self.generator = Some(Generator::Huge { remaining: 64 << 20 });
                 self.fault = None;
             }
             Some(Fault::DropAfter(n)) => {
-                self.push(bytes);
+                self.emit(bytes);
                 self.responses += 1;
                 if self.responses >= n {
                     self.closing = true;
                 }
             }
-            _ => self.push(bytes),
+            _ => self.emit(bytes),
         }
     }
 
@@ -204,11 +251,16 @@ impl Session {
     /// Writes what the socket takes (one byte when `slow`). `Ok(true)`: the
     /// session is finished and should be closed.
     pub fn flush(&mut self, slow_tick: bool) -> io::Result<bool> {
+        if self.stream.is_none() {
+            return Ok(false); // over HTTP: the request takes the output
+        }
+        let slow = self.slow();
+        let stream = self.stream.as_mut().expect("a stream");
         if self.out.len() - self.out_pos > MAX_BACKLOG {
             return Err(io::Error::other("the client stopped reading"));
         }
         loop {
-            if !self.stream.flush()? {
+            if !stream.flush()? {
                 return Ok(false); // TLS records still queued: wait for writable
             }
             if self.out_pos == self.out.len() {
@@ -223,21 +275,22 @@ impl Session {
                     None => return Ok(self.closing),
                 }
             }
-            if self.slow() && !slow_tick {
+            if slow && !slow_tick {
                 return Ok(false);
             }
-            let end = if self.slow() { self.out_pos + 1 } else { self.out.len() };
-            match self.stream.write(&self.out[self.out_pos..end]) {
+            let end = if slow { self.out_pos + 1 } else { self.out.len() };
+            match stream.write(&self.out[self.out_pos..end]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-            if self.slow() {
-                let _ = self.stream.flush()?;
+            if slow {
+                let _ = stream.flush()?;
                 return Ok(self.closing && !self.has_output());
             }
         }
     }
 }
+
