@@ -23,11 +23,7 @@ pub(crate) fn client_config(options: &Options) -> Result<Arc<ClientConfig>> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(format!("TLS setup: {e}")))?;
-    let verifier: Arc<dyn ServerCertVerifier> = if options.tls_insecure {
-        Arc::new(AcceptAnything)
-    } else {
-        Arc::new(Verifier::new(options)?)
-    };
+    let verifier = Arc::new(Verifier::new(options)?);
     Ok(Arc::new(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()))
 }
 
@@ -83,40 +79,47 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
 }
 
-/// Verifies the server's certificate: by its pin when `tls_pin_sha256` is
-/// set; otherwise by the CA roots, a certificate listed in `tls_ca_file`
-/// that the server presents itself also trusted (a self-signed one, which
-/// is often marked `CA:TRUE` and so refused as an end entity by WebPKI
-/// rules), as OpenSSL and Go trust it. The host name is checked either way
-/// but with a pin.
+/// What the server's certificate is checked against.
+#[derive(Debug)]
+enum Trust {
+    /// `tls_insecure=1`: any certificate. For tests against self-signed
+    /// servers only: it gives up protection against impostors.
+    Anything,
+    /// `tls_pin_sha256`: that certificate only, whatever its issuer.
+    Pin([u8; 32]),
+    /// CA roots (`tls_ca_file` or the system's). A certificate listed in
+    /// `tls_ca_file` that the server presents itself is trusted too (a
+    /// self-signed one, often marked `CA:TRUE` and so refused as an end
+    /// entity by WebPKI rules), as OpenSSL and Go trust it; the host name is
+    /// checked either way.
+    Roots { webpki: Arc<WebPkiServerVerifier>, listed: Vec<CertificateDer<'static>> },
+}
+
+/// Verifies the server's certificate as `trust` says, and the handshake's
+/// signatures always (the server holds the key of what it presented).
 #[derive(Debug)]
 struct Verifier {
-    pin: Option<[u8; 32]>,
-    webpki: Option<Arc<WebPkiServerVerifier>>,
-    listed: Vec<CertificateDer<'static>>,
+    trust: Trust,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
 impl Verifier {
     fn new(options: &Options) -> Result<Verifier> {
         let provider = provider();
-        let pin = match options.tls_pin_sha256.as_deref() {
-            Some(p) => Some(parse_pin(p).ok_or_else(|| Error::Tls(format!("bad tls_pin_sha256 {p:?}")))?),
-            None => None,
-        };
-        let path = options.tls_ca_file.as_deref();
-        let listed = listed_certificates(path)?;
-        // A pin alone needs no roots.
-        let webpki = if pin.is_some() && listed.is_none() {
-            None
+        let trust = if options.tls_insecure {
+            Trust::Anything
+        } else if let Some(p) = options.tls_pin_sha256.as_deref() {
+            Trust::Pin(parse_pin(p).ok_or_else(|| Error::Tls(format!("bad tls_pin_sha256 {p:?}")))?)
         } else {
+            let path = options.tls_ca_file.as_deref();
+            let listed = listed_certificates(path)?;
             let roots = roots(listed.as_deref(), path)?;
-            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
                 .build()
                 .map_err(|e| Error::Tls(format!("TLS setup: {e}")))?;
-            Some(v)
+            Trust::Roots { webpki, listed: listed.unwrap_or_default() }
         };
-        Ok(Verifier { pin, webpki, listed: listed.unwrap_or_default(), provider })
+        Ok(Verifier { trust, provider })
     }
 }
 
@@ -129,25 +132,27 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        if let Some(pin) = &self.pin {
-            let got = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
-            return if got.as_ref() == pin {
-                Ok(ServerCertVerified::assertion())
-            } else {
-                Err(rustls::Error::General(format!(
-                    "the server's certificate (SHA-256 {}) is not the one of tls_pin_sha256",
-                    hex(got.as_ref())
-                )))
-            };
-        }
-        let webpki = self.webpki.as_ref().ok_or_else(|| rustls::Error::General("no CA roots".into()))?;
-        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Err(_) if self.listed.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
-                let parsed = ParsedCertificate::try_from(end_entity)?;
-                verify_server_name(&parsed, server_name)?;
-                Ok(ServerCertVerified::assertion())
+        match &self.trust {
+            Trust::Anything => Ok(ServerCertVerified::assertion()),
+            Trust::Pin(pin) => {
+                let got = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+                if got.as_ref() == pin {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(rustls::Error::General(format!(
+                        "the server's certificate (SHA-256 {}) is not the one of tls_pin_sha256",
+                        hex(got.as_ref())
+                    )))
+                }
             }
-            result => result,
+            Trust::Roots { webpki, listed } => match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+                Err(_) if listed.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
+                    let parsed = ParsedCertificate::try_from(end_entity)?;
+                    verify_server_name(&parsed, server_name)?;
+                    Ok(ServerCertVerified::assertion())
+                }
+                result => result,
+            },
         }
     }
 
@@ -178,46 +183,6 @@ impl ServerCertVerifier for Verifier {
 pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>> {
     ServerName::try_from(name.trim_matches(['[', ']']).to_string())
         .map_err(|e| Error::Tls(format!("bad TLS server name {name:?}: {e}")))
-}
-
-/// `tls_insecure=1`: accepts any certificate. For tests against
-/// self-signed servers only: it gives up protection against impostors.
-#[derive(Debug)]
-struct AcceptAnything;
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider().signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
