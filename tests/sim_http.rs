@@ -195,3 +195,19 @@ fn sessions_expire_and_connections_keep_alive() {
     assert!(String::from_utf8_lossy(&r.body).contains("Permission denied"));
     assert_ne!(session_cookie(&r).unwrap(), cookie);
 }
+
+#[test]
+fn bad_requests_get_an_answer_and_a_close() {
+    let sim = Sim::start(&["--http", "127.0.0.1:0"]);
+    let port = sim.http_port.unwrap();
+    let r = exchange(port, b"Action: Ping\r\n\r\n"); // AMI on the HTTP port
+    assert_eq!((r.status, r.keep_alive()), (400, false));
+    let r = exchange(port, b"GET /manager?action=ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status, 404);
+    let huge = format!("POST /rawman HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", 2 << 20);
+    let r = exchange(port, huge.as_bytes());
+    assert_eq!((r.status, r.keep_alive()), (400, false));
+    // The server is still there for the next one.
+    let r = exchange(port, b"GET /rawman?action=ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(String::from_utf8_lossy(&r.body).contains("Permission denied"));
+}
