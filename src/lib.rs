@@ -28,6 +28,7 @@ pub mod doc_support;
 mod engine;
 mod error;
 pub mod ffi;
+pub mod fuzzing;
 pub mod http;
 pub mod md5;
 mod options;

@@ -22,6 +22,9 @@ impl Challenge {
     /// Parses the header's value (`Digest algorithm=MD5, realm="asterisk", ...`).
     pub fn parse(value: &str) -> Result<Challenge, HttpError> {
         let bad = || HttpError::Bad(format!("unusable Digest challenge: {value:?}"));
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(bad()); // a header value holds no line break
+        }
         let rest = value.trim().strip_prefix("Digest").ok_or_else(bad)?;
         let (mut realm, mut nonce, mut opaque, mut qop_auth, mut stale) = (None, None, None, false, false);
         for (key, val) in params(rest) {
@@ -71,6 +74,21 @@ fn params(s: &str) -> Vec<(String, String)> {
     }
 }
 
+/// `s` as a quoted-string: `"` and `\` escaped, control characters left
+/// out (a line break must never reach the request's head).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// Credentials answering a server's challenge, counting its nonce's uses.
 #[derive(Debug, Clone)]
 pub struct DigestAuth {
@@ -100,14 +118,17 @@ impl DigestAuth {
         let ha2 = md5::hex(format!("{method}:{uri}").as_bytes());
         let nc = format!("{:08x}", self.count);
         let (response, qop) = if c.qop_auth {
-            (md5::hex(format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", c.nonce).as_bytes()), format!(", cnonce=\"{cnonce}\", nc={nc}, qop=auth"))
+            (md5::hex(format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", c.nonce).as_bytes()), format!(", cnonce={}, nc={nc}, qop=auth", quote(cnonce)))
         } else {
             (md5::hex(format!("{ha1}:{}:{ha2}", c.nonce).as_bytes()), String::new())
         };
-        let opaque = c.opaque.as_ref().map(|o| format!(", opaque=\"{o}\"")).unwrap_or_default();
+        let opaque = c.opaque.as_ref().map(|o| format!(", opaque={}", quote(o))).unwrap_or_default();
         format!(
-            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\"{qop}, response=\"{response}\"{opaque}, algorithm=MD5",
-            self.username, c.realm, c.nonce
+            "Digest username={}, realm={}, nonce={}, uri={}{qop}, response=\"{response}\"{opaque}, algorithm=MD5",
+            quote(&self.username),
+            quote(&c.realm),
+            quote(&c.nonce),
+            quote(uri)
         )
     }
 }
@@ -127,6 +148,11 @@ mod tests {
         assert!(Challenge::parse("Basic realm=\"x\"").is_err());
         assert!(Challenge::parse(r#"Digest realm="a", nonce="n", algorithm=SHA-256"#).is_err());
         assert!(Challenge::parse(r#"Digest nonce="n""#).is_err());
+        assert!(Challenge::parse("Digest realm=\"a\nb\", nonce=\"n\"").is_err());
+        let quoted = Challenge::parse(r#"Digest realm="a\"b", nonce="n""#).unwrap();
+        assert_eq!(quoted.realm, "a\"b");
+        let value = DigestAuth::new("u", "s", quoted).authorization("GET", "/", "c");
+        assert!(value.contains(r#"realm="a\"b""#), "{value}");
     }
 
     /// The authorised request of ../shared/fixtures/14-http-arawman-digest.txt,
