@@ -51,7 +51,7 @@ pub fn decoder(data: &[u8]) {
         for frame in &whole {
             let Frame::Message(m) = frame else { continue };
             assert!(m.len() <= LIMITS.max_headers, "more headers than the limit");
-            if m.has("Response", "Follows") {
+            if m.get_all("Response").any(|r| r.eq_ignore_ascii_case("Follows")) {
                 continue; // the legacy command form is the server's alone: no headers re-encode it
             }
             let wire = match m.to_wire() {
