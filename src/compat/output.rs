@@ -117,7 +117,9 @@ pub(crate) fn message_text(m: &Message, how: Text) -> Vec<u8> {
             text.extend_from_slice(v);
             text.push(b'\n');
         } else {
-            text.extend_from_slice(&[n, b": ", v, b"\r\n"].concat());
+            for part in [n, b": ", v, b"\r\n"] {
+                text.extend_from_slice(part);
+            }
         }
     }
     if legacy && how == Text::Wire {
