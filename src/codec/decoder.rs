@@ -187,12 +187,6 @@ impl Decoder {
         }
     }
 
-    /// Heap bytes this decoder holds of its own (not a lent shared buffer).
-    pub fn held_bytes(&self) -> usize {
-        let own = if self.lent { 0 } else { self.buf.capacity() };
-        own + self.fields.capacity() * std::mem::size_of::<Field>()
-    }
-
     /// Bytes buffered that are not part of a returned frame yet.
     pub fn pending_bytes(&self) -> usize {
         self.filled - self.start

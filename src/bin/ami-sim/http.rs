@@ -31,10 +31,8 @@ impl Request {
     pub fn action(&self) -> Message {
         let mut m = Message::new();
         for (n, v) in &self.params {
-            if m.add(n, v).is_err() {
-                // CR/LF in a parameter: kept out, as Asterisk's parser would split it.
-                continue;
-            }
+            // A parameter with CR or LF is left out rather than split into two headers.
+            let _ = m.add(n, v);
         }
         m
     }
