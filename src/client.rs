@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use crate::codec::{Limits, Message};
 use crate::engine::dispatch::Pattern;
-use crate::engine::{self, ClientShared, Command, Dispatcher, EngineShared, LinkPolicy, LoginInfo, Oneshot, Reply, action_id};
+use crate::engine::{
+    self, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply, action_id,
+};
 use crate::error::{Error, Result};
-use crate::options::{Auth, Options};
+use crate::options::{Auth, Carrier, Options};
 
 /// Connection state (`enum ami_state` of the C API, same values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,16 +161,53 @@ impl Client {
                     true => Some((crate::tls::client_config(&self.options)?, self.options.tls_server_name.clone())),
                     false => None,
                 },
+                http: self.http_policy()?,
             },
             done: Arc::clone(&done),
         });
         done.wait()
     }
 
+    fn http_policy(&self) -> Result<Option<HttpPolicy>> {
+        if self.options.transport != Carrier::Http {
+            return Ok(None);
+        }
+        let path = &self.options.http_path;
+        let digest = crate::options::digest_path(path)
+            .ok_or_else(|| Error::InvalidArgument(format!("http_path {path:?} does not end in /rawman or /arawman")))?;
+        Ok(Some(HttpPolicy {
+            path: path.clone(),
+            digest,
+            connections: self.options.http_connections.clamp(1, crate::options::MAX_HTTP_CONNECTIONS),
+            events: !self.options.events.trim().eq_ignore_ascii_case("off"),
+        }))
+    }
+
+    /// True for HTTP Digest (`/arawman`): credentials go with every request.
+    fn http_digest(&self) -> bool {
+        self.options.transport == Carrier::Http && crate::options::digest_path(&self.options.http_path) == Some(true)
+    }
+
+    fn login_info(&self, username: &str, secret: &str) -> LoginInfo {
+        LoginInfo {
+            username: username.to_string(),
+            secret: secret.to_string(),
+            md5: self.options.auth == Auth::Md5,
+            events: self.options.events.clone(),
+        }
+    }
+
     /// Logs in with `options.auth` (plain or MD5 challenge) and the event
     /// mask of `options.events`. A rejected login is `Error::Auth`.
+    ///
+    /// On `/arawman` no `Login` action exists: the credentials answer the
+    /// server's Digest challenge, checked with a `Ping` whose response this
+    /// returns.
     pub fn login(&self, username: &str, secret: &str) -> Result<Message> {
         self.not_in_callback("login")?;
+        if self.http_digest() {
+            return self.digest_login(username, secret);
+        }
         let mut login = Message::action("Login")?;
         login.add("Username", username)?;
         match self.options.auth {
@@ -191,17 +230,30 @@ impl Client {
             return Err(Error::Auth(why.to_string()));
         }
         // The loop logs in again with these after a reconnect.
-        self.engine.submit(Command::LoggedIn {
-            id: self.shared.id,
-            login: LoginInfo {
-                username: username.to_string(),
-                secret: secret.to_string(),
-                md5: self.options.auth == Auth::Md5,
-                events: self.options.events.clone(),
-            },
-        });
+        self.engine.submit(Command::LoggedIn { id: self.shared.id, login: self.login_info(username, secret) });
         self.shared.set_state(State::LoggedIn, None);
         Ok(response)
+    }
+
+    fn digest_login(&self, username: &str, secret: &str) -> Result<Message> {
+        let id = self.shared.id;
+        self.engine.submit(Command::Credentials { id, login: Some(self.login_info(username, secret)) });
+        let forget = || self.engine.submit(Command::Credentials { id, login: None });
+        match self.send(&Message::action("Ping")?) {
+            Ok(pong) if pong.is_success() => {
+                self.engine.submit(Command::LoggedIn { id, login: self.login_info(username, secret) });
+                self.shared.set_state(State::LoggedIn, None);
+                Ok(pong)
+            }
+            Ok(refused) => {
+                forget();
+                Err(Error::Auth(refused.get("Message").unwrap_or("login rejected").to_string()))
+            }
+            Err(e) => {
+                forget();
+                Err(e)
+            }
+        }
     }
 
     /// The banner of the current connection.
@@ -214,11 +266,16 @@ impl Client {
         self.shared.state()
     }
 
-    /// Encodes an action, adding a generated ActionID when it has none.
+    /// Encodes an action, adding a generated ActionID when it has none: AMI
+    /// wire bytes, or over HTTP the form body.
     fn encode(&self, action: &Message) -> Result<(Arc<str>, Vec<u8>)> {
         match action.get("Action") {
             Some(name) if !name.trim().is_empty() => {}
             _ => return Err(Error::InvalidArgument("the message has no Action header".into())),
+        }
+        if self.options.transport == Carrier::Http {
+            let (id, body) = crate::http::form_with_id(action, action_id::next)?;
+            return Ok((id, body.into_bytes()));
         }
         let mut bytes = action.to_wire()?;
         let id: Arc<str> = match action.action_id() {

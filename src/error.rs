@@ -73,3 +73,13 @@ impl From<CodecError> for Error {
         }
     }
 }
+
+impl From<crate::http::HttpError> for Error {
+    fn from(e: crate::http::HttpError) -> Self {
+        match e {
+            crate::http::HttpError::InvalidHeader(_) => Error::InvalidArgument(e.to_string()),
+            crate::http::HttpError::NotHttp(_) => Error::NotAmi(e.to_string()),
+            _ => Error::Protocol(e.to_string()),
+        }
+    }
+}

@@ -39,4 +39,4 @@ pub use client::{Client, State};
 pub use codec::Message;
 pub use engine::Engine;
 pub use error::{Error, Result};
-pub use options::{Auth, Options, Overflow};
+pub use options::{Auth, Carrier, Options, Overflow};

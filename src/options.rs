@@ -14,6 +14,16 @@ pub enum Auth {
     Md5,
 }
 
+/// How the client reaches the manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// AMI's own TCP protocol (port 5038, 5039 with TLS).
+    Tcp,
+    /// Asterisk's HTTP server (`/rawman` or `/arawman`, port 8088, 8089
+    /// with TLS): actions as POSTs, events through a `waitevent` long poll.
+    Http,
+}
+
 /// What happens when the event queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overflow {
@@ -44,6 +54,15 @@ pub struct Options {
     pub events: String,
     /// Login method.
     pub auth: Auth,
+    /// TCP (the default) or HTTP.
+    pub transport: Carrier,
+    /// The manager's path on the HTTP server: `/rawman` (cookie session,
+    /// `Login` action) or `/arawman` (HTTP Digest, no `Login` action), with
+    /// any prefix of `http.conf` before it.
+    pub http_path: String,
+    /// Keep-alive HTTP connections that carry actions (Asterisk answers one
+    /// request at a time on each); the event long poll has one more.
+    pub http_connections: usize,
     /// AMI over TLS (rustls): from the first byte, server certificate and
     /// host name verified against `tls_ca_file` or the system's roots.
     pub tls: bool,
@@ -93,6 +112,9 @@ impl Default for Options {
             action_timeout: Duration::from_millis(10000),
             events: "on".into(),
             auth: Auth::Plain,
+            transport: Carrier::Tcp,
+            http_path: "/rawman".into(),
+            http_connections: 4,
             tls: false,
             tls_ca_file: None,
             tls_insecure: false,
@@ -139,6 +161,28 @@ impl Options {
                     _ => return Err(bad()),
                 }
             }
+            "transport" => {
+                self.transport = match value.trim().to_ascii_lowercase().as_str() {
+                    "tcp" => Carrier::Tcp,
+                    "http" => Carrier::Http,
+                    _ => return Err(bad()),
+                }
+            }
+            "http_path" => {
+                let path = text()?;
+                if digest_path(&path).is_none() {
+                    return Err(Error::InvalidArgument(format!(
+                        "bad value {value:?} for option \"http_path\": the path must end in /rawman or /arawman"
+                    )));
+                }
+                self.http_path = path;
+            }
+            "http_connections" => {
+                self.http_connections = count()?;
+                if self.http_connections > MAX_HTTP_CONNECTIONS {
+                    return Err(bad());
+                }
+            }
             "tls" => self.tls = flag()?,
             "tls_ca_file" => self.tls_ca_file = Some(text()?),
             "tls_insecure" => self.tls_insecure = flag()?,
@@ -177,6 +221,21 @@ impl Options {
     }
 }
 
+/// Most action connections of one HTTP client.
+pub const MAX_HTTP_CONNECTIONS: usize = 16;
+
+/// For a manager path: Some(true) for `/arawman` (HTTP Digest), Some(false)
+/// for `/rawman` (cookie), None for anything else (`/manager` and `/mxml`
+/// answer HTML and XML, not AMI).
+pub(crate) fn digest_path(path: &str) -> Option<bool> {
+    let last = path.rsplit('/').next()?;
+    match path.starts_with('/') && !path.contains(['?', '#', ' ']) {
+        true if last == "rawman" => Some(false),
+        true if last == "arawman" => Some(true),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +253,12 @@ mod tests {
         assert!(matches!(o.set("tls", "maybe"), Err(Error::InvalidArgument(m)) if m.contains("tls")));
         assert!(o.set("event_queue_limit", "0").is_err());
         assert!(o.set("events", "on\r\nAction: Logoff").is_err());
+        o.set("transport", "HTTP").unwrap();
+        o.set("http_path", "/asterisk/arawman").unwrap();
+        assert_eq!((o.transport, digest_path(&o.http_path)), (Carrier::Http, Some(true)));
+        assert!(o.set("http_path", "/manager").is_err());
+        assert!(o.set("http_path", "rawman").is_err());
+        assert!(o.set("http_connections", "17").is_err());
+        assert!(o.set("transport", "udp").is_err());
     }
 }

@@ -60,12 +60,23 @@ impl Transport {
     /// buffer, see [`Decoder::read_shared`]): `Ok(0)` at end of stream,
     /// `WouldBlock` when nothing more can be read now.
     pub fn read_into(&mut self, decoder: &mut Decoder, shared: &mut Vec<u8>) -> io::Result<usize> {
+        self.read_with(|r| decoder.read_shared(r, shared))
+    }
+
+    /// Reads plaintext into `buf`, with the same results as [`Transport::read_into`].
+    pub fn read_bytes(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_with(|r| r.read(buf))
+    }
+
+    /// Runs `read` on the plaintext: the socket itself, or what TLS has
+    /// decrypted, feeding TLS from the socket until it yields or blocks.
+    fn read_with(&mut self, mut read: impl FnMut(&mut dyn Read) -> io::Result<usize>) -> io::Result<usize> {
         let link = match self {
-            Transport::Plain(t) => return decoder.read_shared(t, shared),
+            Transport::Plain(t) => return read(t),
             Transport::Tls(l) => l,
         };
         loop {
-            match decoder.read_shared(&mut link.tls.reader(), shared) {
+            match read(&mut link.tls.reader()) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),

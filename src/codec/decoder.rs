@@ -128,7 +128,7 @@ impl Decoder {
 
     /// Reads once from `r` straight into the buffer (no intermediate copy).
     /// Returns what `read` returned: `Ok(0)` is end of stream.
-    pub fn read_from<R: Read>(&mut self, r: &mut R) -> io::Result<usize> {
+    pub fn read_from<R: Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
         self.make_room(READ_CHUNK / 4);
         let n = r.read(&mut self.buf[self.filled..])?;
         self.filled += n;
@@ -139,7 +139,7 @@ impl Decoder {
     /// (one buffer for all the connections a loop serves) while nothing is
     /// pending, so that an idle connection holds no read buffer of its own.
     /// Take the frames, then call [`Decoder::keep_rest`] with the same buffer.
-    pub fn read_shared<R: Read>(&mut self, r: &mut R, shared: &mut Vec<u8>) -> io::Result<usize> {
+    pub fn read_shared<R: Read + ?Sized>(&mut self, r: &mut R, shared: &mut Vec<u8>) -> io::Result<usize> {
         let pending = self.filled - self.start;
         // A large partial message stays where it is rather than be copied.
         if !self.lent && pending <= READ_CHUNK / 4 {

@@ -76,6 +76,8 @@ pub(super) struct Conn {
     pub(super) last_rx: Instant,
     /// Results of the loop's own actions, handled after routing.
     pub(super) internal: Vec<(Internal, Result<Message>)>,
+    /// AMI over HTTP: the connections and session (`stream` is then unused).
+    pub(super) http: Option<Box<super::http_link::HttpLink>>,
 }
 
 impl Conn {
@@ -104,6 +106,7 @@ impl Conn {
                 keepalive: Duration::ZERO,
                 offline_wait: true,
                 tls: None,
+                http: None,
             },
             login: None,
             ever_up: false,
@@ -116,6 +119,7 @@ impl Conn {
             backlog: Vec::new(),
             last_rx: Instant::now(),
             internal: Vec::new(),
+            http: None,
         }
     }
 

@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use super::connection::{Conn, Pending, Phase};
+use super::http_link::{self, HttpLink};
 use super::timers::{Timer, TimerKind, Timers};
 use super::{ClientShared, Command, EngineShared, LinkPolicy, Oneshot, Reply, Submissions};
 use crate::codec::{CodecError, Decoder, Frame};
@@ -27,7 +28,7 @@ const WAKER: Token = Token(usize::MAX);
 const READS_PER_TURN: usize = 64;
 
 pub(super) struct EventLoop {
-    poll: Poll,
+    pub(super) poll: Poll,
     pub(super) shared: Arc<EngineShared>,
     pub(super) conns: HashMap<u64, Conn>,
     pub(super) timers: Timers,
@@ -36,7 +37,7 @@ pub(super) struct EventLoop {
     /// Connections that still had data after their turn.
     backlog: Vec<u64>,
     /// Events read in this turn, handed to the client in one batch.
-    batch: Vec<crate::Message>,
+    pub(super) batch: Vec<crate::Message>,
     /// The one read buffer of every connection (lent to a decoder while it
     /// reads, so an idle connection holds none).
     read_buf: Vec<u8>,
@@ -83,7 +84,10 @@ impl EventLoop {
             for event in events.iter() {
                 match event.token() {
                     WAKER => wake = true,
-                    Token(id) => self.on_ready(id as u64, event.is_writable()),
+                    token => {
+                        let (id, slot) = super::http_link::untoken(token);
+                        self.on_ready(id, slot, event.is_writable())
+                    }
                 }
             }
             for id in std::mem::take(&mut self.backlog) {
@@ -127,6 +131,17 @@ impl EventLoop {
             Command::LoggedIn { id, login } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     conn.login = Some(login);
+                    if conn.http.is_some() {
+                        self.http_logged_in(id);
+                    }
+                }
+            }
+            Command::Credentials { id, login } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.login = login;
+                    if let Some(http) = conn.http.as_mut() {
+                        http.forget_digest();
+                    }
                 }
             }
             Command::StopReconnect { id } => {
@@ -157,7 +172,10 @@ impl EventLoop {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     if conn.paused {
                         conn.paused = false;
-                        self.read(id);
+                        match conn.http.is_some() {
+                            true => self.http_poll(id),
+                            false => self.read(id),
+                        }
                     }
                 }
             }
@@ -187,6 +205,7 @@ impl EventLoop {
         conn.user_closed = false;
         conn.attempts = 0;
         conn.connect = Some(done);
+        conn.http = conn.policy.http.clone().map(|p| Box::new(HttpLink::new(p, &conn.host, conn.port)));
         self.conns.insert(id, conn);
         self.begin_connect(id);
     }
@@ -251,37 +270,21 @@ impl EventLoop {
     /// Starts a TCP connect to the next address, or fails the connect.
     pub(super) fn try_next_addr(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.http.is_some() {
+            return self.http_try_next_addr(id);
+        }
         if let Some(mut old) = conn.stream.take() {
             let _ = self.poll.registry().deregister(old.tcp_mut());
         }
         while let Some(addr) = conn.addrs.pop_front() {
-            let attempt = TcpStream::connect(addr).and_then(|mut s| {
-                self.poll
-                    .registry()
-                    .register(&mut s, Token(id as usize), Interest::READABLE | Interest::WRITABLE)
-                    .map(|()| s)
-            });
-            match attempt {
-                Ok(tcp) => {
-                    let transport = match &conn.policy.tls {
-                        None => Ok(Transport::Plain(tcp)),
-                        Some((config, name)) => crate::tls::server_name(name.as_deref().unwrap_or(&conn.host))
-                            .and_then(|name| {
-                                rustls::ClientConnection::new(Arc::clone(config), name)
-                                    .map_err(|e| Error::Tls(format!("TLS setup: {e}")))
-                            })
-                            .map(|session| Transport::tls(tcp, session)),
-                    };
-                    match transport {
-                        Ok(t) => {
-                            conn.stream = Some(t);
-                            conn.phase = Phase::Connecting;
-                        }
-                        Err(e) => self.disconnect(id, e),
-                    }
+            match dial(self.poll.registry(), addr, http_link::token(id, 0), &conn.policy, &conn.host) {
+                Ok(t) => {
+                    conn.stream = Some(t);
+                    conn.phase = Phase::Connecting;
                     return;
                 }
-                Err(e) => conn.last_error = Some(format!("{addr}: {e}")),
+                Err(Dial::Io(e)) => conn.last_error = Some(format!("{addr}: {e}")),
+                Err(Dial::Setup(e)) => return self.disconnect(id, e),
             }
         }
         let detail = conn.last_error.clone().unwrap_or_else(|| "no address".into());
@@ -289,23 +292,19 @@ impl EventLoop {
         self.disconnect(id, e);
     }
 
-    fn on_ready(&mut self, id: u64, writable: bool) {
+    fn on_ready(&mut self, id: u64, slot: usize, writable: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.http.is_some() {
+            return self.http_ready(id, slot, writable);
+        }
         if conn.phase == Phase::Connecting {
             let Some(stream) = conn.stream.as_ref().map(Transport::tcp) else { return };
-            match stream.take_error() {
-                Ok(None) => {}
-                Ok(Some(e)) | Err(e) => {
-                    conn.last_error = Some(format!("{e}"));
-                    return self.try_next_addr(id);
-                }
-            }
-            match stream.peer_addr() {
-                Ok(_) => {
+            match is_connected(stream) {
+                Ok(true) => {
                     let _ = stream.set_nodelay(true);
                     conn.phase = Phase::Banner;
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Ok(false) => return,
                 Err(e) => {
                     conn.last_error = Some(format!("{e}"));
                     return self.try_next_addr(id);
@@ -396,7 +395,15 @@ impl EventLoop {
             Instant::now() + timeout,
             TimerKind::Action { conn: id, id: Arc::clone(&action_id) },
         );
-        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline });
+        let http = conn.http.is_some();
+        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline && !http });
+        if let Some(link) = conn.http.as_mut() {
+            // Bytes are the form body; the pump sends it once a connection is free.
+            let body = String::from_utf8(bytes).unwrap_or_default();
+            link.enqueue(http_link::Job::new(action_id, body, false));
+            self.dirty.push(id);
+            return;
+        }
         if offline {
             conn.backlog.push((action_id, bytes)); // sent once logged in again
             return;
@@ -417,6 +424,9 @@ impl EventLoop {
 
     pub(super) fn flush(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.http.is_some() {
+            return self.http_pump(id);
+        }
         if !matches!(conn.phase, Phase::Banner | Phase::Open) {
             return; // sent once connected
         }
@@ -473,10 +483,12 @@ impl EventLoop {
                     let e = Error::Timeout(format!("no response to action {id:?} in time"));
                     c.complete(&id, Err(e));
                 }
+                self.http_abandon(conn, &id);
                 self.handle_internal(conn);
             }
             TimerKind::Reconnect { conn } => self.begin_connect(conn),
             TimerKind::Keepalive { conn } => self.keepalive_tick(conn),
+            TimerKind::HttpPoll { conn } => self.http_poll_timer(conn),
         }
     }
 
@@ -491,13 +503,15 @@ impl EventLoop {
         if let Some(mut stream) = conn.stream.take() {
             let _ = self.poll.registry().deregister(stream.tcp_mut());
         }
+        let reconnect = conn.policy.reconnect.is_some() && conn.ever_up && !conn.user_closed;
+        self.http_drop_link(id, reconnect);
+        let Some(conn) = self.conns.get_mut(&id) else { return };
         conn.out.clear();
         conn.out_pos = 0;
         conn.paused = false;
         conn.connect_seq = self.timers.seq(); // retires the connect timer and resolver
         conn.keepalive_seq = self.timers.seq();
         conn.keepalive_on = false;
-        let reconnect = conn.policy.reconnect.is_some() && conn.ever_up && !conn.user_closed;
         let was_up = conn.phase != Phase::Idle;
         conn.phase = Phase::Idle;
         // State first: whoever the completions wake must see it.
@@ -515,6 +529,40 @@ impl EventLoop {
             conn.reconnecting = false;
             conn.reconnect_seq = self.timers.seq();
         }
+    }
+}
+
+/// Why a socket could not be opened.
+pub(super) enum Dial {
+    /// Connecting failed: try the next address.
+    Io(io::Error),
+    /// The TLS session could not be set up: no address will do better.
+    Setup(Error),
+}
+
+/// Starts a nonblocking connect to `addr`, registered under `token`,
+/// in TLS when the policy says so.
+pub(super) fn dial(registry: &Registry, addr: SocketAddr, token: Token, policy: &LinkPolicy, host: &str) -> Result<Transport, Dial> {
+    let mut tcp = TcpStream::connect(addr).map_err(Dial::Io)?;
+    registry.register(&mut tcp, token, Interest::READABLE | Interest::WRITABLE).map_err(Dial::Io)?;
+    let Some((config, name)) = &policy.tls else { return Ok(Transport::Plain(tcp)) };
+    crate::tls::server_name(name.as_deref().unwrap_or(host))
+        .and_then(|name| {
+            rustls::ClientConnection::new(Arc::clone(config), name).map_err(|e| Error::Tls(format!("TLS setup: {e}")))
+        })
+        .map(|session| Transport::tls(tcp, session))
+        .map_err(Dial::Setup)
+}
+
+/// Whether a nonblocking connect has finished (`Err`: it failed).
+pub(super) fn is_connected(tcp: &TcpStream) -> io::Result<bool> {
+    if let Some(e) = tcp.take_error()? {
+        return Err(e);
+    }
+    match tcp.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -584,5 +632,6 @@ fn is_live(conns: &HashMap<u64, Conn>, timer: &Timer) -> bool {
             .get(conn)
             .is_some_and(|c| c.reconnect_seq == timer.seq && c.reconnecting && !c.user_closed),
         TimerKind::Keepalive { conn } => conns.get(conn).is_some_and(|c| c.keepalive_seq == timer.seq),
+        TimerKind::HttpPoll { conn } => conns.get(conn).and_then(|c| c.http.as_ref()).is_some_and(|h| h.poll_seq == timer.seq),
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::connection::{Pending, Phase};
+use super::http_link::Job;
 use super::event_loop::EventLoop;
 use super::timers::TimerKind;
 use super::{Internal, Reply, action_id};
@@ -53,7 +54,10 @@ impl EventLoop {
             .values()
             .any(|p| matches!(p.reply, Reply::Internal(Internal::Login | Internal::Challenge)));
         if conn.reconnecting && conn.phase == Phase::Open && !logging_in {
+            let digest = conn.http.as_ref().is_some_and(|h| h.is_digest());
             match conn.login.clone() {
+                // Digest answers every request: the link is logged in as it is.
+                Some(_) if digest => self.back_online(id, State::LoggedIn),
                 Some(login) if login.md5 => {
                     let m = Message::new().with("Action", "Challenge").and_then(|m| m.with("AuthType", "MD5"));
                     self.send_internal(id, Internal::Challenge, m);
@@ -79,11 +83,20 @@ impl EventLoop {
             _ => conn.policy.action_timeout,
         };
         let action_id: Arc<str> = action_id::next().into();
-        let bytes = action.and_then(|m| m.with("ActionID", &action_id)).and_then(|m| m.to_wire());
-        let Ok(bytes) = bytes else { return }; // our own headers are always valid
+        let Ok(action) = action.and_then(|m| m.with("ActionID", &action_id)) else { return };
         let seq = self.timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: Arc::clone(&action_id) });
-        conn.pending.insert(action_id, Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true });
-        conn.out.extend_from_slice(&bytes);
+        let pending = Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true };
+        conn.pending.insert(Arc::clone(&action_id), pending);
+        match conn.http.as_mut() {
+            Some(http) => {
+                let Ok(body) = crate::http::form_body(&action) else { return };
+                http.enqueue(Job::new(action_id, body, true));
+            }
+            None => {
+                let Ok(bytes) = action.to_wire() else { return }; // our own headers are always valid
+                conn.out.extend_from_slice(&bytes);
+            }
+        }
         self.dirty.push(id);
     }
 
@@ -131,6 +144,10 @@ impl EventLoop {
         conn.reconnecting = false;
         conn.attempts = 0;
         conn.client.set_state(state, None);
+        if conn.http.is_some() && conn.login.is_some() {
+            self.http_logged_in(id);
+        }
+        let Some(conn) = self.conns.get_mut(&id) else { return };
         for (action_id, bytes) in std::mem::take(&mut conn.backlog) {
             if let Some(p) = conn.pending.get_mut(&action_id) {
                 p.sent = true; // still waiting: it did not time out meanwhile

@@ -8,6 +8,7 @@ mod completion;
 mod connection;
 pub(crate) mod dispatch;
 mod event_loop;
+mod http_link;
 mod link;
 mod timers;
 
@@ -38,6 +39,20 @@ pub(crate) struct LinkPolicy {
     /// AMI over TLS: the client configuration, and the name the server's
     /// certificate must carry (None: the host connected to).
     pub(crate) tls: Option<(Arc<rustls::ClientConfig>, Option<String>)>,
+    /// AMI over Asterisk's HTTP server rather than its TCP port.
+    pub(crate) http: Option<HttpPolicy>,
+}
+
+/// How an HTTP link reaches the manager.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpPolicy {
+    pub(crate) path: String,
+    /// `/arawman`: HTTP Digest on every request, no `Login` action.
+    pub(crate) digest: bool,
+    /// Keep-alive connections for actions.
+    pub(crate) connections: usize,
+    /// Whether to long-poll for events at all (not with `events=off`).
+    pub(crate) events: bool,
 }
 
 /// What the loop needs to log in again after a reconnect.
@@ -60,6 +75,8 @@ pub(crate) enum Command {
     },
     /// The client logged in: remember how, to log in again after a reconnect.
     LoggedIn { id: u64, login: LoginInfo },
+    /// The credentials HTTP Digest answers challenges with (None: forget them).
+    Credentials { id: u64, login: Option<LoginInfo> },
     /// A polite end is coming (Logoff): do not reconnect when the server closes.
     StopReconnect { id: u64 },
     Resolved { id: u64, seq: u64, result: std::io::Result<Vec<SocketAddr>> },

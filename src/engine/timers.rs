@@ -17,6 +17,8 @@ pub(super) enum TimerKind {
     Reconnect { conn: u64 },
     /// The keepalive check of connection `conn`.
     Keepalive { conn: u64 },
+    /// The HTTP long poll of connection `conn`: its deadline, or its pause.
+    HttpPoll { conn: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

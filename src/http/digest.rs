@@ -103,6 +103,11 @@ impl DigestAuth {
         DigestAuth { username: username.into(), secret: secret.into(), challenge, count: 0 }
     }
 
+    /// The nonce being answered.
+    pub fn nonce(&self) -> &str {
+        &self.challenge.nonce
+    }
+
     /// A new challenge from the server (a stale nonce): the count restarts.
     pub fn renew(&mut self, challenge: Challenge) {
         self.challenge = challenge;

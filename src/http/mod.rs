@@ -9,7 +9,7 @@ mod request;
 mod response;
 
 pub use digest::{Challenge, DigestAuth};
-pub use request::{form_body, request};
+pub use request::{form_action, form_body, form_with_id, request};
 pub use response::{Response, ResponseDecoder, session_cookie};
 
 /// Why an HTTP exchange failed.

@@ -2,6 +2,8 @@
 //! (header order and repeated headers such as `Variable` kept), in a POST
 //! with the session cookie or the Digest authorization.
 
+use std::sync::Arc;
+
 use super::HttpError;
 use crate::Message;
 
@@ -40,6 +42,28 @@ pub fn form_body(action: &Message) -> Result<String, HttpError> {
     Ok(body)
 }
 
+/// The form body of an action with its ActionID: the action's own, or
+/// `next_id()` appended when it has none.
+pub fn form_with_id(action: &Message, next_id: impl FnOnce() -> String) -> Result<(Arc<str>, String), HttpError> {
+    let mut body = form_body(action)?;
+    let id: Arc<str> = match action.action_id() {
+        Some(id) if !id.is_empty() => id.into(),
+        _ => {
+            let id = next_id();
+            body.push_str("&actionid=");
+            encode(id.as_bytes(), &mut body);
+            id.into()
+        }
+    };
+    Ok((id, body))
+}
+
+/// The action named by a form body's leading `action=` pair, lower-cased.
+pub fn form_action(body: &str) -> String {
+    let first = body.split('&').next().unwrap_or("");
+    first.strip_prefix("action=").unwrap_or("").to_ascii_lowercase()
+}
+
 /// A keep-alive `POST path` of `body` to `host`, with `Cookie:` and
 /// `Authorization:` lines when given.
 pub fn request(host: &str, path: &str, body: &str, cookie: Option<&str>, authorization: Option<&str>) -> Vec<u8> {
@@ -69,6 +93,17 @@ mod tests {
         }
         let body = form_body(&m).unwrap();
         assert_eq!(body, "action=Originate&channel=Local%2F100%40default&variable=A%3D1&variable=B%3D2&actionid=p%201");
+    }
+
+    #[test]
+    fn an_id_when_there_is_none() {
+        let m = Message::action("Ping").unwrap();
+        let (id, body) = form_with_id(&m, || "h 1".into()).unwrap();
+        assert_eq!((&*id, body.as_str()), ("h 1", "action=Ping&actionid=h%201"));
+        let m = m.with("ActionID", "mine").unwrap();
+        let (id, body) = form_with_id(&m, || unreachable!()).unwrap();
+        assert_eq!((&*id, body.as_str()), ("mine", "action=Ping&actionid=mine"));
+        assert_eq!(form_action(&body), "ping");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use mio::event::Event;
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Token};
 
+use crate::faults::{Fault, garbage};
 use crate::http::{self, Head, HttpConn, Request, Waiting};
 use crate::log::log;
 use crate::server::Server;
@@ -62,6 +63,26 @@ impl HttpFront {
         self.counter += 1;
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
         format!("{:08x}", (nanos ^ self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as u32)
+    }
+}
+
+/// Sends `answer` broken the way `fault` says, as a failing web server
+/// would: cut in the body, garbage, an HTML page, a body too large to take,
+/// or nothing at all.
+fn faulty_answer(c: &mut HttpConn, fault: Fault, answer: Vec<u8>, server: &str) {
+    match fault {
+        Fault::CloseMidMessage => c.send(&answer[..answer.len() - 10], true),
+        Fault::Garbage => c.send(&garbage(64 << 10), true),
+        Fault::WrongBanner => {
+            let head = Head { date: None, close: true, before_type: &[], content_type: "text/html", after_type: &[] };
+            c.send(&http::response("200 OK", server, &head, b"<html><body>It works!</body></html>\r\n"), true)
+        }
+        Fault::Huge => {
+            let head = format!("HTTP/1.1 200 OK\r\nServer: {server}\r\nContent-Length: {}\r\n\r\n", 1u64 << 40);
+            c.send(head.as_bytes(), false)
+        }
+        Fault::Stall => {} // the request is never answered
+        _ => c.send(&answer, false),
     }
 }
 
@@ -286,6 +307,7 @@ impl Server {
                     s.take_output()
                 }
             };
+            let fault = self.sessions.get_mut(&session).and_then(|s| s.http.as_mut()?.fault.take());
             let c = self.http.conns.get_mut(&conn).expect("the connection");
             let w = c.waiting.take().expect("waiting");
             let ver = self.pbx.asterisk_version.clone();
@@ -297,7 +319,11 @@ impl Server {
             // /rawman answers carry the date and the cookie; /arawman's neither.
             let date = w.cookie.as_ref().map(|_| http_date());
             let head = Head { date, close: w.close, before_type: &[], content_type: "text/plain", after_type: &after };
-            c.send(&http::response("200 OK", &ver, &head, &body), w.close);
+            let answer = http::response("200 OK", &ver, &head, &body);
+            match fault {
+                None => c.send(&answer, w.close),
+                Some(fault) => faulty_answer(c, fault, answer, &ver),
+            }
             // A logoff ends the session.
             if self.sessions.get(&session).is_some_and(|s| s.closing) {
                 self.drop_http_session(session);

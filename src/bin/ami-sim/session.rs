@@ -100,6 +100,8 @@ pub struct HttpSession {
     /// Events waiting for a `waitevent`.
     pub events: Vec<u8>,
     pub last_seen: std::time::Instant,
+    /// A fault armed by `SimFault`, applied to the next HTTP answer as a whole.
+    pub fault: Option<Fault>,
 }
 
 /// Events kept for an HTTP session that does not poll, at most.
@@ -180,7 +182,7 @@ impl Session {
     /// A session reached over HTTP (no socket of its own).
     pub fn over_http(peer: SocketAddr, local: SocketAddr, cookie: Option<String>) -> Session {
         let mut s = Session::with_stream(None, peer, local, None);
-        s.http = Some(HttpSession { cookie, events: Vec::new(), last_seen: std::time::Instant::now() });
+        s.http = Some(HttpSession { cookie, events: Vec::new(), last_seen: std::time::Instant::now(), fault: None });
         s
     }
 
@@ -216,6 +218,11 @@ impl Session {
     pub fn respond(&mut self, bytes: &[u8]) {
         if self.closing {
             return;
+        }
+        if let Some(h) = &mut self.http {
+            // Over HTTP a fault breaks the HTTP answer, not the AMI text in it.
+            h.fault = h.fault.or(self.fault.take());
+            return self.emit(bytes);
         }
         match self.fault {
             Some(Fault::Stall) => {}
