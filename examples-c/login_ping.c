@@ -1,8 +1,11 @@
 /* Connect, log in, ping, run a CLI command, log off.
- * usage: login_ping HOST PORT USER SECRET */
+ * usage: login_ping [--http PATH] HOST PORT USER SECRET
+ * --http /rawman or /arawman: the same calls over Asterisk's HTTP server
+ * (port 8088); only the options differ. */
 #include <ami.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int die(const char *what, int status) {
     fprintf(stderr, "%s: %s (%s)\n", what, ami_strerror(status), ami_last_error());
@@ -10,11 +13,24 @@ static int die(const char *what, int status) {
 }
 
 int main(int argc, char **argv) {
+    const char *http_path = NULL;
+    if (argc == 7 && strcmp(argv[1], "--http") == 0) {
+        http_path = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 5) {
-        fprintf(stderr, "usage: %s HOST PORT USER SECRET\n", argv[0]);
+        fprintf(stderr, "usage: %s [--http PATH] HOST PORT USER SECRET\n", argv[0]);
         return 2;
     }
-    ami_client *c = ami_client_new(NULL);
+    ami_options *o = ami_options_new();
+    if (http_path) {
+        int st = ami_options_set(o, "transport", "http");
+        if (st == AMI_OK) st = ami_options_set(o, "http_path", http_path);
+        if (st != AMI_OK) return die("options", st);
+    }
+    ami_client *c = ami_client_new(o);
+    ami_options_free(o);
     int st = ami_client_connect(c, argv[1], (uint16_t)atoi(argv[2]));
     if (st != AMI_OK) return die("connect", st);
     printf("connected: %s\n", ami_client_banner(c));

@@ -8,6 +8,10 @@ echo "== ami-sim listening on 127.0.0.1:$port"
 args=(127.0.0.1 "$port" admin admin)
 
 echo "== login_ping"; ./login_ping "${args[@]}"
+echo "== login_ping over HTTP (/rawman, cookie), port $AMI_HTTP_PORT"
+./login_ping --http /rawman 127.0.0.1 "$AMI_HTTP_PORT" admin admin
+echo "== login_ping over HTTP (/arawman, Digest)"
+./login_ping --http /arawman 127.0.0.1 "$AMI_HTTP_PORT" admin admin
 echo "== monitor (3 s, while originate runs)"
 ./monitor "${args[@]}" 3 > monitor.out &
 monitor_pid=$!

@@ -155,7 +155,8 @@ int ami_client_connect(struct ami_client *c, const char *host, uint16_t port);
 int ami_client_login(struct ami_client *c, const char *username, const char *secret);
 
 /*
- The banner, e.g. `"Asterisk Call Manager/5.0.2"`, or NULL before a
+ The banner, e.g. `"Asterisk Call Manager/5.0.2"` (over HTTP the
+ server's `Server` header, e.g. `"Asterisk/22.10.1"`), or NULL before a
  connect. Owned by the client; valid until its next connect or free.
  */
 const char *ami_client_banner(const struct ami_client *c);
@@ -358,7 +359,13 @@ struct ami_options *ami_options_new(void);
  `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
  `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
  `max_headers`, `dispatch_threads`: the threads that run every client's
- callbacks, shared by the process, default 4). Unknown key or bad value:
+ callbacks, shared by the process, default 4; `transport` (`tcp`, the
+ default, or `http`: Asterisk's HTTP server, port 8088, HTTPS with
+ `tls=1`), `http_path` (`/rawman`, the default: cookie session and Login
+ action; `/arawman`: HTTP Digest, no Login action; any `http.conf`
+ prefix before them), `http_connections` (keep-alive connections that
+ carry actions, default 4, at most 16; actions in flight together on
+ several may run in any order). Unknown key or bad value:
  `AMI_EINVAL`, detail names the key.
  `tls_insecure=1` skips certificate checks: for testing only.
  */

@@ -211,3 +211,33 @@ fn bad_requests_get_an_answer_and_a_close() {
     let r = exchange(port, b"GET /rawman?action=ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(String::from_utf8_lossy(&r.body).contains("Permission denied"));
 }
+
+/// Asterisk's rule for a Digest nonce's count: it must grow. A request that
+/// repeats a count gets a `401` with `stale=true` and a new nonce of the
+/// same session; the old nonce is stale from then on.
+#[test]
+fn a_repeated_nonce_count_is_stale() {
+    let (_sim, port) = sim();
+    let get = |auth: Option<String>| {
+        let a = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+        exchange(port, format!("GET /arawman?action=ping HTTP/1.1\r\nHost: x\r\n{a}Connection: close\r\n\r\n").as_bytes())
+    };
+    let first = get(None);
+    let challenge = Challenge::parse(first.header("WWW-Authenticate").unwrap()).unwrap();
+    assert!(!challenge.stale);
+    let mut auth = DigestAuth::new("admin", "admin", challenge);
+    let mut replay = auth.clone();
+    assert_eq!(get(Some(auth.authorization("GET", "/arawman?action=ping", "c1"))).status, 200);
+    assert_eq!(get(Some(auth.authorization("GET", "/arawman?action=ping", "c2"))).status, 200);
+    // nc=1 again: stale, with a fresh nonce.
+    let stale = get(Some(replay.authorization("GET", "/arawman?action=ping", "c3")));
+    assert_eq!(stale.status, 401);
+    let renewed = Challenge::parse(stale.header("WWW-Authenticate").unwrap()).unwrap();
+    assert!(renewed.stale && renewed.nonce != auth.nonce(), "{renewed:?}");
+    // The old nonce, even counting on, is stale now; the new one works.
+    let old = get(Some(auth.authorization("GET", "/arawman?action=ping", "c4")));
+    assert_eq!(old.status, 401);
+    assert!(Challenge::parse(old.header("WWW-Authenticate").unwrap()).unwrap().stale);
+    auth.renew(renewed);
+    assert_eq!(get(Some(auth.authorization("GET", "/arawman?action=ping", "c5"))).status, 200);
+}

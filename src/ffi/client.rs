@@ -117,7 +117,8 @@ pub extern "C" fn ami_client_login(c: *mut ami_client, username: *const c_char, 
     guard_status(|| with_client(c, |c| c.client.login(text(username, "username")?, text(secret, "secret")?).map(drop)))
 }
 
-/// The banner, e.g. `"Asterisk Call Manager/5.0.2"`, or NULL before a
+/// The banner, e.g. `"Asterisk Call Manager/5.0.2"` (over HTTP the
+/// server's `Server` header, e.g. `"Asterisk/22.10.1"`), or NULL before a
 /// connect. Owned by the client; valid until its next connect or free.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_client_banner(c: *const ami_client) -> *const c_char {

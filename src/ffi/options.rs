@@ -21,7 +21,13 @@ pub extern "C" fn ami_options_new() -> *mut ami_options {
 /// `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
 /// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
 /// `max_headers`, `dispatch_threads`: the threads that run every client's
-/// callbacks, shared by the process, default 4). Unknown key or bad value:
+/// callbacks, shared by the process, default 4; `transport` (`tcp`, the
+/// default, or `http`: Asterisk's HTTP server, port 8088, HTTPS with
+/// `tls=1`), `http_path` (`/rawman`, the default: cookie session and Login
+/// action; `/arawman`: HTTP Digest, no Login action; any `http.conf`
+/// prefix before them), `http_connections` (keep-alive connections that
+/// carry actions, default 4, at most 16; actions in flight together on
+/// several may run in any order). Unknown key or bad value:
 /// `AMI_EINVAL`, detail names the key.
 /// `tls_insecure=1` skips certificate checks: for testing only.
 #[unsafe(no_mangle)]

@@ -163,8 +163,8 @@ pub fn unauthorized_body(server: &str) -> Vec<u8> {
 }
 
 /// The user of a Digest `Authorization` that answers `nonce` rightly with
-/// one of `users`' secrets, and that nonce.
-pub fn digest_user(authorization: &str, method: &str, users: &[(String, String)], known_nonce: impl Fn(&str) -> bool) -> Option<(String, String)> {
+/// one of `users`' secrets, that nonce, and the request's count (`nc`).
+pub fn digest_user(authorization: &str, method: &str, users: &[(String, String)], known_nonce: impl Fn(&str) -> bool) -> Option<(String, String, u64)> {
     let value = authorization.trim().strip_prefix("Digest")?;
     let mut p = std::collections::HashMap::new();
     for part in split_params(value) {
@@ -184,7 +184,8 @@ pub fn digest_user(authorization: &str, method: &str, users: &[(String, String)]
         (Some(qop), Some(nc), Some(cnonce)) => ami::md5::hex(format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}").as_bytes()),
         _ => ami::md5::hex(format!("{ha1}:{nonce}:{ha2}").as_bytes()),
     };
-    (expected == *response).then(|| (user.clone(), nonce.clone()))
+    let nc = p.get("nc").and_then(|n| u64::from_str_radix(n, 16).ok()).unwrap_or(0);
+    (expected == *response).then(|| (user.clone(), nonce.clone(), nc))
 }
 
 /// Comma-separated parameters, commas inside quotes kept.

@@ -31,6 +31,9 @@ pub struct HttpFront {
     cookies: HashMap<String, Token>,
     /// Digest nonces handed out → the session that answered it.
     nonces: HashMap<String, Option<Token>>,
+    /// A session's nonce → the last count answered with it. A nonce of a
+    /// session not here is an old one (stale).
+    counts: HashMap<String, u64>,
     counter: u64,
 }
 
@@ -44,7 +47,7 @@ impl HttpFront {
             }
             None => None,
         };
-        Ok(HttpFront { listener, conns: HashMap::new(), cookies: HashMap::new(), nonces: HashMap::new(), counter: 0 })
+        Ok(HttpFront { listener, conns: HashMap::new(), cookies: HashMap::new(), nonces: HashMap::new(), counts: HashMap::new(), counter: 0 })
     }
 
     /// The loop's poll timeout, shortened while a request waits.
@@ -210,19 +213,45 @@ impl Server {
             .authorization
             .as_deref()
             .and_then(|a| http::digest_user(a, &request.method, &self.config.users, |n| nonces.contains_key(n)));
-        let Some((user, nonce)) = answered else {
-            let nonce = self.http.fresh();
-            self.http.nonces.insert(nonce.clone(), None);
-            let challenge = format!("Digest algorithm=MD5, realm=\"asterisk\", nonce=\"{nonce}\", qop=\"auth\", opaque=\"{nonce}\"");
-            let ver = self.pbx.asterisk_version.clone();
+        let challenge = |this: &mut Server, stale: bool, nonce: Option<String>| {
+            let nonce = nonce.unwrap_or_else(|| {
+                let n = this.http.fresh();
+                this.http.nonces.insert(n.clone(), None);
+                n
+            });
+            let stale = if stale { ", stale=true" } else { "" };
+            let challenge = format!("Digest algorithm=MD5, realm=\"asterisk\", nonce=\"{nonce}\", qop=\"auth\", opaque=\"{nonce}\"{stale}");
+            let ver = this.pbx.asterisk_version.clone();
             let body = http::unauthorized_body(&ver);
             let before = [("WWW-authenticate", challenge)];
             let head = Head { date: None, close: request.close, before_type: &before, content_type: "text/html", after_type: &[] };
-            if let Some(c) = self.http.conns.get_mut(&conn) {
+            if let Some(c) = this.http.conns.get_mut(&conn) {
                 c.send(&http::response("401 Unauthorized", &ver, &head, &body), request.close);
             }
-            return;
         };
+        let Some((user, nonce, nc)) = answered else {
+            return challenge(self, false, None);
+        };
+        // As Asterisk: a nonce's count must grow; a smaller one (or an old
+        // nonce) is stale, answered with the session's current nonce.
+        if let Some(session) = self.http.nonces.get(&nonce).copied().flatten() {
+            match self.http.counts.get(&nonce).copied() {
+                Some(last) if nc > last => {
+                    self.http.counts.insert(nonce.clone(), nc);
+                }
+                Some(_) => {
+                    let fresh = self.http.fresh();
+                    self.http.counts.remove(&nonce);
+                    self.http.counts.insert(fresh.clone(), 0);
+                    self.http.nonces.insert(fresh.clone(), Some(session));
+                    return challenge(self, true, Some(fresh));
+                }
+                None => {
+                    let current = self.http.counts.keys().find(|n| self.http.nonces.get(*n) == Some(&Some(session))).cloned();
+                    return challenge(self, true, current);
+                }
+            }
+        }
         let known = self.http.nonces.get(&nonce).copied().flatten().filter(|t| self.sessions.contains_key(t));
         let session = match known {
             Some(t) => t,
@@ -233,6 +262,7 @@ impl Server {
                     s.user = Some(user);
                     s.mask = class::ALL;
                 }
+                self.http.counts.insert(nonce.clone(), nc);
                 self.http.nonces.insert(nonce, Some(t));
                 t
             }
@@ -265,7 +295,9 @@ impl Server {
                 return;
             }
             let secs = request.param("Timeout").and_then(|t| t.trim().parse::<u64>().ok());
-            let wait = secs.map_or(DEFAULT_WAIT, Duration::from_secs).min(self.config.http_timeout);
+            // As Asterisk: no longer than the session's expiry less 10 s.
+            let most = self.config.http_timeout.saturating_sub(Duration::from_secs(10));
+            let wait = secs.map_or(DEFAULT_WAIT, Duration::from_secs).min(most);
             self.http.conns.get_mut(&conn).expect("the connection").waiting = Some(waiting(true, Instant::now() + wait));
             return;
         }
@@ -353,5 +385,7 @@ impl Server {
             }
         }
         self.http.nonces.retain(|_, t| *t != Some(token));
+        let nonces = &self.http.nonces;
+        self.http.counts.retain(|n, _| nonces.contains_key(n));
     }
 }
