@@ -17,6 +17,18 @@ import (
 // startSim runs ami-sim ($AMI_SIM or the checkout's release build) on a free port.
 func startSim(t *testing.T, args ...string) string {
 	t.Helper()
+	return startSimLines(t, 1, args...)[0]
+}
+
+// startHTTPSim runs ami-sim with its HTTP side too; returns that address.
+func startHTTPSim(t *testing.T) string {
+	t.Helper()
+	return startSimLines(t, 2, "--http", "127.0.0.1:0")[1]
+}
+
+// startSimLines starts ami-sim and returns the addresses of its first n lines.
+func startSimLines(t *testing.T, n int, args ...string) []string {
+	t.Helper()
 	path := os.Getenv("AMI_SIM")
 	if path == "" {
 		path, _ = filepath.Abs("../../target/release/ami-sim")
@@ -30,11 +42,16 @@ func startSim(t *testing.T, args ...string) string {
 		t.Fatalf("start %s: %v (run cargo build --release or set AMI_SIM)", path, err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "listening on ") {
-		t.Fatalf("ami-sim said %q, %v", line, err)
+	r := bufio.NewReader(out)
+	var addrs []string
+	for _, prefix := range []string{"listening on ", "http on "}[:n] {
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, prefix) {
+			t.Fatalf("ami-sim said %q, %v", line, err)
+		}
+		addrs = append(addrs, strings.TrimSpace(strings.TrimPrefix(line, prefix)))
 	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	return addrs
 }
 
 func dial(t *testing.T, addr string, opts ...Option) *Client {
@@ -206,5 +223,56 @@ func TestCloseWithUndrainedEvents(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close hung on an undrained Events channel")
+	}
+}
+
+func TestTheSameClientOverHTTP(t *testing.T) {
+	addr := startHTTPSim(t)
+	for _, path := range []string{"/rawman", "/arawman"} {
+		http := []Option{WithOption("transport", "http"), WithOption("http_path", path)}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := Dial(ctx, addr, append([]Option{WithLogin("admin", "wrong")}, http...)...)
+		cancel()
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 4 {
+			t.Fatalf("%s: wrong secret gave %v", path, err)
+		}
+		c := dial(t, addr, http...)
+		if !strings.HasPrefix(c.Banner(), "Asterisk/") {
+			t.Fatalf("%s: banner %q", path, c.Banner())
+		}
+		ctx = context.Background()
+		if pong, err := c.Action(ctx, "Ping"); err != nil || pong.Get("Ping") != "Pong" {
+			t.Fatalf("%s: ping: %v %+v", path, err, pong)
+		}
+		if q, err := c.Action(ctx, "QueueStatus"); err != nil || len(q.Events) != 3 {
+			t.Fatalf("%s: queue status: %v %+v", path, err, q)
+		}
+		r, err := c.Send(ctx, "Originate", []Header{{"Channel", "Local/200@default"}, {"Application", "Wait"}, {"Async", "true"}}, "OriginateResponse")
+		if err != nil || r.Get("Response") != "Success" {
+			t.Fatalf("%s: originate: %v %+v", path, err, r)
+		}
+		for i := 0; i < 20; i++ {
+			if _, err := c.Action(ctx, "UserEvent", "UserEvent", "GoHTTP", "Seq", fmt.Sprint(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next := 0
+		timeout := time.After(10 * time.Second)
+		for next < 20 {
+			select {
+			case ev := <-c.Events():
+				if ev.Get("UserEvent") != "GoHTTP" {
+					continue
+				}
+				if ev.Get("Seq") != fmt.Sprint(next) {
+					t.Fatalf("%s: event %d out of order: %+v", path, next, ev)
+				}
+				next++
+			case <-timeout:
+				t.Fatalf("%s: only %d events", path, next)
+			}
+		}
+		c.Close()
 	}
 }

@@ -27,6 +27,11 @@ class Sim:
         line = self.proc.stdout.readline().strip()
         assert line.startswith("listening on 127.0.0.1:"), line
         self.port = int(line.rsplit(":", 1)[1])
+        self.http_port = None
+        if "--http" in args:
+            line = self.proc.stdout.readline().strip()
+            assert line.startswith("http on 127.0.0.1:"), line
+            self.http_port = int(line.rsplit(":", 1)[1])
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -195,3 +195,32 @@ def test_python_dash_m_ami_prints_events(sim):
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert out.count("Event: UserEvent") == 2
+
+
+@pytest.mark.parametrize("path", ["/rawman", "/arawman"])
+def test_the_same_client_over_http(start_sim, path):
+    sim = start_sim("--http", "127.0.0.1:0")
+    with ami.Client(transport="http", http_path=path) as c:
+        assert c.connect("127.0.0.1", sim.http_port).startswith("Asterisk/")
+        with pytest.raises(ami.AuthError):
+            c.login("admin", "wrong")
+        c.login("admin", "admin")
+        assert c.state == 3
+        assert c.action("Ping")["Ping"] == "Pong"
+        out = c.action("Command", {"Command": "core show version"})
+        assert out.getall("Output")[0].startswith("Asterisk ")
+        q = c.action("QueueStatus")
+        assert [e.name for e in q.events] == ["QueueParams", "QueueMember", "QueueStatusComplete"]
+        got = []
+        done = threading.Event()
+
+        def on_event(e):
+            got.append(e["UserEvent"])
+            if len(got) == 5:
+                done.set()
+
+        c.subscribe("UserEvent", on_event)
+        for i in range(5):
+            c.action("UserEvent", UserEvent=f"h{i}")
+        assert done.wait(10), got
+        assert got == [f"h{i}" for i in range(5)]
