@@ -8,7 +8,9 @@
 //!    events (the ceiling: no parsing at all);
 //! 2. engine events: the same flood parsed by the engine and delivered to a
 //!    subscription callback, and to the pull queue;
-//! 3. pipelined Pings with 1,000 in flight.
+//! 3. pipelined Pings with 1,000 in flight;
+//! 4. the engine's events and pipelined Pings again over HTTP (`/rawman`,
+//!    4 keep-alive connections and the `waitevent` long poll), same run.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use ami::{Client, Message, Options};
 
-struct Sim(Child, u16);
+/// The simulator, its AMI port and its HTTP port.
+struct Sim(Child, u16, u16);
 
 impl Drop for Sim {
     fn drop(&mut self) {
@@ -30,15 +33,29 @@ impl Drop for Sim {
 
 fn sim() -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ami-sim"))
-        .args(["--listen", "127.0.0.1:0", "--quiet"])
+        .args(["--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--quiet"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start ami-sim");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    Sim(child, port)
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut port = || {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        line.trim().rsplit(':').next().unwrap().parse().unwrap()
+    };
+    let (ami, http) = (port(), port());
+    Sim(child, ami, http)
+}
+
+/// Options of the TCP client, or of the HTTP one (`/rawman`).
+fn options(http: bool) -> Options {
+    let mut o = Options { events: "off".into(), ..Options::default() };
+    if http {
+        o.set("transport", "http").unwrap();
+        o.events = "on".into(); // the long poll runs only with events on
+    }
+    o
 }
 
 fn flood_action(count: u64) -> String {
@@ -73,14 +90,14 @@ fn raw_drain(port: u16, count: u64) -> (f64, u64) {
     (start.elapsed().as_secs_f64(), bytes)
 }
 
-fn engine_callback(port: u16, count: u64) -> f64 {
-    let c = Client::new(Options { events: "off".into(), ..Options::default() });
+fn engine_callback(port: u16, count: u64, http: bool) -> f64 {
+    let c = Client::new(options(http));
     c.connect("127.0.0.1", port).unwrap();
     c.login("admin", "admin").unwrap();
     let seen = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel();
     let s = Arc::clone(&seen);
-    c.subscribe("*", move |e| {
+    c.subscribe("SimFlood*", move |e| {
         s.fetch_add(1, Ordering::Relaxed);
         if e.event_name() == Some("SimFloodComplete") {
             let _ = tx.send(());
@@ -118,8 +135,8 @@ fn engine_pull(port: u16, count: u64) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-fn pipelined_pings(port: u16, total: u64, window: u64) -> f64 {
-    let c = Client::new(Options { events: "off".into(), ..Options::default() });
+fn pipelined_pings(port: u16, total: u64, window: u64, http: bool) -> f64 {
+    let c = Client::new(options(http));
     c.connect("127.0.0.1", port).unwrap();
     c.login("admin", "admin").unwrap();
     let ping = Message::action("Ping").unwrap();
@@ -161,12 +178,16 @@ fn main() {
     let sim = sim();
     // Warm up both paths once.
     raw_drain(sim.1, 10_000);
-    engine_callback(sim.1, 10_000);
+    engine_callback(sim.1, 10_000, false);
+    engine_callback(sim.2, 10_000, true);
 
     let (raw_t, bytes) = raw_drain(sim.1, events);
-    let cb_t = engine_callback(sim.1, events);
+    let cb_t = engine_callback(sim.1, events, false);
     let pull_t = engine_pull(sim.1, events);
-    let ping_t = pipelined_pings(sim.1, pings, 1000);
+    let ping_t = pipelined_pings(sim.1, pings, 1000, false);
+    let http_cb_t = engine_callback(sim.2, events, true);
+    let http_pings = pings / 10;
+    let http_ping_t = pipelined_pings(sim.2, http_pings, 1000, true);
 
     let raw_rate = events as f64 / raw_t;
     let cb_rate = events as f64 / cb_t;
@@ -176,4 +197,8 @@ fn main() {
     println!("  engine -> callback      {:>12.0} events/s  ({:.2} of raw)", cb_rate, cb_rate / raw_rate);
     println!("  engine -> pull queue    {:>12.0} events/s  ({:.2} of raw)", pull_rate, pull_rate / raw_rate);
     println!("  pipelined Ping (1000 in flight) {:>10.0} actions/s", pings as f64 / ping_t);
+    let http_cb = events as f64 / http_cb_t;
+    println!("  HTTP events -> callback {:>12.0} events/s  ({:.2} of TCP)", http_cb, http_cb / cb_rate);
+    let (tcp_ping, http_ping) = (pings as f64 / ping_t, http_pings as f64 / http_ping_t);
+    println!("  HTTP pipelined Ping ({http_pings}, 1000 in flight, 4 connections) {:>8.0} actions/s  ({:.2} of TCP)", http_ping, http_ping / tcp_ping);
 }

@@ -311,6 +311,9 @@ impl Server {
     /// over), and expires sessions left unused.
     pub(crate) fn http_service(&mut self) {
         let now = Instant::now();
+        for s in self.sessions.values_mut().filter(|s| s.http.is_some()) {
+            s.generate_http();
+        }
         let ready: Vec<Token> = self.http.conns.iter().filter(|(_, c)| c.waiting.is_some()).map(|(t, _)| *t).collect();
         for conn in ready {
             let w = self.http.conns[&conn].waiting.as_ref().expect("waiting");

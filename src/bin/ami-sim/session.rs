@@ -251,6 +251,15 @@ impl Session {
         self.generator = Some(generator);
     }
 
+    /// Over HTTP a generator's events wait for `waitevent`s, refilled up to
+    /// `REFILL` bytes at a time.
+    pub fn generate_http(&mut self) {
+        let (Some(h), Some(g)) = (&mut self.http, &mut self.generator) else { return };
+        if h.events.len() < REFILL && g.fill(&mut h.events) {
+            self.generator = None;
+        }
+    }
+
     pub fn has_output(&self) -> bool {
         self.out_pos < self.out.len() || self.generator.is_some()
     }
