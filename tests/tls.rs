@@ -195,3 +195,39 @@ fn a_pinned_certificate_connects_whatever_its_issuer_and_a_wrong_pin_does_not() 
     let mut o = Options::default();
     assert!(matches!(o.set("tls_pin_sha256", "AB:CD"), Err(Error::InvalidArgument(_))));
 }
+
+/// HTTPS: `tls=1` with `transport=http`, against ami-sim's HTTP side with
+/// the same certificate, on both manager paths; events through the poll.
+#[test]
+fn https_on_both_paths() {
+    let pki = Pki::new("https");
+    let sim = Sim::start(&["--tls-cert", &pki.path("cert.pem"), "--tls-key", &pki.path("key.pem"), "--http", "127.0.0.1:0"]);
+    for path in ["/rawman", "/arawman"] {
+        let c = tls_client(|o| {
+            o.tls_ca_file = Some(pki.path("ca.pem"));
+            o.set("transport", "http").unwrap();
+            o.set("http_path", path).unwrap();
+        })
+        .unwrap();
+        assert!(c.connect("localhost", sim.http_port.unwrap()).unwrap().starts_with("Asterisk/"));
+        c.login("admin", "admin").unwrap();
+        assert_eq!(c.action("Ping", &[]).unwrap().get("Ping"), Some("Pong"), "{path}");
+        let (tx, rx) = std::sync::mpsc::channel();
+        c.subscribe("SimFloodComplete", move |_| {
+            let _ = tx.send(());
+        })
+        .unwrap();
+        assert!(c.action("SimFlood", &[("Count", "2000")]).unwrap().is_success());
+        rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the flood's events over HTTPS");
+        c.logoff().unwrap();
+    }
+    // A wrong CA is a TLS error on the HTTP transport too.
+    let other = Pki::new("https-other");
+    let c = tls_client(|o| {
+        o.tls_ca_file = Some(other.path("ca.pem"));
+        o.set("transport", "http").unwrap();
+    })
+    .unwrap();
+    let e = c.connect("localhost", sim.http_port.unwrap()).unwrap_err();
+    assert!(matches!(e, Error::Tls(_)), "{e:?}");
+}

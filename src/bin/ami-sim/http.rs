@@ -4,12 +4,12 @@
 //! query string or a form-encoded body, and `waitevent` long polls. The
 //! answers are the TCP side's, written into an HTTP response.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use ami::Message;
-use mio::net::TcpStream;
+use ami::transport::Transport;
 use mio::Token;
 
 /// Largest request head plus body we take.
@@ -218,7 +218,8 @@ pub struct Waiting {
 
 /// One HTTP connection.
 pub struct HttpConn {
-    pub stream: TcpStream,
+    /// TCP, or TLS when the simulator has a certificate (HTTPS).
+    pub stream: Transport,
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub inbuf: Vec<u8>,
@@ -229,7 +230,7 @@ pub struct HttpConn {
 }
 
 impl HttpConn {
-    pub fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr) -> HttpConn {
+    pub fn new(stream: Transport, peer: SocketAddr, local: SocketAddr) -> HttpConn {
         HttpConn { stream, peer, local, inbuf: Vec::new(), out: Vec::new(), out_pos: 0, waiting: None, closing: false }
     }
 
@@ -237,7 +238,7 @@ impl HttpConn {
     pub fn read(&mut self) -> io::Result<bool> {
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            match self.stream.read(&mut chunk) {
+            match self.stream.read_bytes(&mut chunk) {
                 Ok(0) => return Ok(false),
                 Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
@@ -254,7 +255,13 @@ impl HttpConn {
 
     /// Writes what the socket takes; `Ok(true)` when done and closing.
     pub fn flush(&mut self) -> io::Result<bool> {
-        while self.out_pos < self.out.len() {
+        loop {
+            if !self.stream.flush()? {
+                return Ok(false); // TLS records still queued
+            }
+            if self.out_pos == self.out.len() {
+                break;
+            }
             match self.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(n) => self.out_pos += n,

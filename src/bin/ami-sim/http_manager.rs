@@ -119,7 +119,8 @@ impl Server {
                         continue;
                     }
                     let local = stream.local_addr().unwrap_or(peer);
-                    self.http.conns.insert(token, HttpConn::new(stream, peer, local));
+                    let Some(transport) = self.config.transport(stream, peer) else { continue };
+                    self.http.conns.insert(token, HttpConn::new(transport, peer, local));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -144,7 +145,7 @@ impl Server {
 
     fn http_close(&mut self, token: Token) {
         if let Some(mut c) = self.http.conns.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut c.stream);
+            let _ = self.poll.registry().deregister(c.stream.tcp_mut());
         }
     }
 

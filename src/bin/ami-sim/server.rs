@@ -38,6 +38,21 @@ pub struct Config {
     pub fault: Option<Fault>,
 }
 
+impl Config {
+    /// An accepted socket as the server speaks on it: in clear, or TLS with
+    /// the configured certificate (None, logged, if TLS cannot start).
+    pub fn transport(&self, stream: mio::net::TcpStream, peer: std::net::SocketAddr) -> Option<Transport> {
+        let Some(tls) = &self.tls else { return Some(Transport::Plain(stream)) };
+        match rustls::ServerConnection::new(std::sync::Arc::clone(tls)) {
+            Ok(session) => Some(Transport::tls(stream, session)),
+            Err(e) => {
+                log!("{peer}: TLS setup failed: {e}");
+                None
+            }
+        }
+    }
+}
+
 enum Timer {
     Pbx(Task),
     Drip(Token),
@@ -133,16 +148,7 @@ impl Server {
                     }
                     let _ = stream.set_nodelay(true);
                     let local = stream.local_addr().unwrap_or(peer);
-                    let transport = match &self.config.tls {
-                        None => Transport::Plain(stream),
-                        Some(tls) => match rustls::ServerConnection::new(std::sync::Arc::clone(tls)) {
-                            Ok(session) => Transport::tls(stream, session),
-                            Err(e) => {
-                                log!("{peer}: TLS setup failed: {e}");
-                                continue;
-                            }
-                        },
-                    };
+                    let Some(transport) = self.config.transport(stream, peer) else { continue };
                     let mut session = Session::new(transport, peer, local, self.config.fault);
                     session.greet(&self.banner);
                     log!("{peer}: connected{}", self.config.fault.map(|f| format!(" (fault {f:?})")).unwrap_or_default());
