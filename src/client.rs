@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::codec::{Limits, Message};
 use crate::engine::dispatch::Pattern;
 use crate::engine::{
-    self, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply, action_id,
+    self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
+    action_id,
 };
 use crate::error::{Error, Result};
 use crate::options::{Auth, Carrier, Options};
@@ -109,7 +110,8 @@ impl Client {
         )
         .map_err(|e| Error::Internal(format!("cannot create the event queue: {e}")))?;
         let limits = Limits { max_message: options.max_message_size, max_headers: options.max_headers };
-        let shared = Arc::new(ClientShared::new(id, dispatch, limits));
+        let budget = Budget::new(options.max_pending, options.max_pending_bytes);
+        let shared = Arc::new(ClientShared::new(id, dispatch, limits, budget));
         Ok(Client { shared, engine, options })
     }
 
@@ -148,7 +150,7 @@ impl Client {
             client: Arc::clone(&self.shared),
             host: host.to_string(),
             port,
-            policy: LinkPolicy {
+            policy: Box::new(LinkPolicy {
                 connect_timeout: self.options.connect_timeout,
                 action_timeout: self.options.action_timeout,
                 reconnect: self
@@ -162,7 +164,7 @@ impl Client {
                     false => None,
                 },
                 http: self.http_policy()?,
-            },
+            }),
             done: Arc::clone(&done),
         });
         done.wait()
@@ -292,15 +294,28 @@ impl Client {
         Ok((id, bytes))
     }
 
-    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply) -> Result<()> {
+    /// Hands an action to the loop once it has room in the budget: at once
+    /// or `Error::Full` (`wait` false), or waiting up to its deadline.
+    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<()> {
         self.not_closed()?;
         let (action_id, bytes) = self.encode(action)?;
+        let mut timeout = timeout.unwrap_or(self.options.action_timeout);
+        let ticket = match wait {
+            true => {
+                let deadline = std::time::Instant::now() + timeout;
+                let ticket = self.shared.budget.take(bytes.len(), deadline)?;
+                timeout = deadline.saturating_duration_since(std::time::Instant::now()); // waiting used some
+                ticket
+            }
+            false => self.shared.budget.try_take(bytes.len())?,
+        };
         self.engine.submit(Command::Send {
+            ticket,
             id: self.shared.id,
             action_id,
             bytes,
             wait_event: action.waits_for_event().map(Into::into),
-            timeout: timeout.unwrap_or(self.options.action_timeout),
+            timeout,
             reply,
         });
         Ok(())
@@ -317,7 +332,7 @@ impl Client {
     pub fn send_timeout(&self, action: &Message, timeout: Option<Duration>) -> Result<Message> {
         self.not_in_callback("send")?;
         let slot = Arc::new(Oneshot::new());
-        self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)))?;
+        self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
         slot.wait()
     }
 
@@ -340,7 +355,7 @@ impl Client {
         callback: impl FnOnce(Result<Message>) + Send + 'static,
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, timeout, Reply::Callback(Box::new(callback)))
+        self.submit(action, timeout, Reply::Callback(Box::new(callback)), false)
     }
 
     /// Builds and sends an action from a name and header pairs.

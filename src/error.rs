@@ -35,6 +35,9 @@ pub enum Error {
     /// A blocking call was made from a callback that it would wait on.
     #[error("would deadlock: {0}")]
     WouldDeadlock(String),
+    /// Too many unsent or unanswered actions on the client (`max_pending`).
+    #[error("too many actions pending: {0}")]
+    Full(String),
     /// A bug inside the library.
     #[error("internal error: {0}")]
     Internal(String),
@@ -57,6 +60,7 @@ impl Error {
             Error::Tls(_) => 8,
             Error::Closed(_) => 9,
             Error::WouldDeadlock(_) => 10,
+            Error::Full(_) => 11,
             Error::Internal(_) => 99,
         }
     }

@@ -103,6 +103,11 @@ pub struct Options {
     pub max_message_size: usize,
     /// Most headers accepted in one message.
     pub max_headers: usize,
+    /// Most actions unsent or unanswered at once; past it an asynchronous
+    /// send fails with `Error::Full`, a blocking one waits for room.
+    pub max_pending: usize,
+    /// Most bytes of those actions.
+    pub max_pending_bytes: usize,
 }
 
 impl Default for Options {
@@ -131,6 +136,8 @@ impl Default for Options {
             overflow: Overflow::DropOldest,
             max_message_size: 4 << 20,
             max_headers: 100_000,
+            max_pending: 100_000,
+            max_pending_bytes: 64 << 20,
         }
     }
 }
@@ -214,6 +221,8 @@ impl Options {
             }
             "max_message_size" => self.max_message_size = count()?,
             "max_headers" => self.max_headers = count()?,
+            "max_pending" => self.max_pending = count()?,
+            "max_pending_bytes" => self.max_pending_bytes = count()?,
             "events" => return Err(bad()),
             _ => return Err(Error::InvalidArgument(format!("unknown option {key:?}"))),
         }

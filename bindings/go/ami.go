@@ -47,12 +47,13 @@ var (
 	ErrTLS          = errors.New("ami: TLS failure")
 	ErrClosed       = errors.New("ami: client closed")
 	ErrDeadlock     = errors.New("ami: call would deadlock")
+	ErrFull         = errors.New("ami: too many actions pending")
 	ErrInternal     = errors.New("ami: internal error")
 )
 
 var sentinels = map[int]error{
 	1: ErrInvalid, 2: ErrConnect, 3: ErrNotAMI, 4: ErrAuth, 5: ErrTimeout, 6: ErrDisconnected,
-	7: ErrProtocol, 8: ErrTLS, 9: ErrClosed, 10: ErrDeadlock, 99: ErrInternal,
+	7: ErrProtocol, 8: ErrTLS, 9: ErrClosed, 10: ErrDeadlock, 11: ErrFull, 99: ErrInternal,
 }
 
 // Error is a libami failure: the C status and ami_last_error's detail.

@@ -276,3 +276,36 @@ func TestTheSameClientOverHTTP(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestFullPastMaxPending(t *testing.T) {
+	c := dial(t, startSim(t), WithOption("max_pending", "3"))
+	ctx := context.Background()
+	if _, err := c.Action(ctx, "SimFault", "Mode", "stall"); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		go func() {
+			_, err := c.Action(ctx, "Ping") // three are held by the stalled server until Close
+			errs <- err
+		}()
+	}
+	timeout := time.After(5 * time.Second)
+	for full := 0; full < 7; {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, ErrFull) {
+				t.Fatalf("want ErrFull, got %v", err)
+			}
+			full++
+		case <-timeout:
+			t.Fatalf("only %d of 7 sends were refused", full)
+		}
+	}
+	c.Close()
+	for i := 0; i < 3; i++ {
+		if err := <-errs; !errors.Is(err, ErrClosed) {
+			t.Fatalf("a held action ended with %v", err)
+		}
+	}
+}

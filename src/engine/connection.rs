@@ -32,10 +32,15 @@ pub(super) struct Pending {
     pub(super) seq: u64,
     /// Complete on this event (with our ActionID) rather than the response.
     pub(super) wait_event: Option<Box<str>>,
-    /// The response of a list, gathering its events until the closing one.
-    pub(super) list: Option<Message>,
+    /// The response of a list, gathering its events until the closing one
+    /// (boxed: most actions are no list, and a pending entry stays small).
+    pub(super) list: Option<Box<Message>>,
     /// Written to the socket (false: waiting in the backlog for a reconnect).
     pub(super) sent: bool,
+    /// The client's room it takes (None: the loop's own actions), given
+    /// back when the entry leaves the map.
+    #[allow(dead_code, reason = "held for its Drop")]
+    pub(super) ticket: Option<super::Ticket>,
 }
 
 pub(super) struct Conn {
@@ -170,7 +175,7 @@ impl Conn {
             return None; // the follow-up event completes it
         }
         if p.wait_event.is_none() && msg.is_success() && msg.starts_list() {
-            p.list = Some(msg);
+            p.list = Some(Box::new(msg));
             return None;
         }
         let id: Arc<str> = id.into();
@@ -187,7 +192,7 @@ impl Conn {
             list.push_list(msg);
             if closes {
                 if let Some(list) = p.list.take() {
-                    self.complete(&id, Ok(list));
+                    self.complete(&id, Ok(*list));
                 }
             }
             return None;

@@ -24,6 +24,8 @@ use crate::error::Error;
 use crate::State;
 
 const WAKER: Token = Token(usize::MAX);
+/// Capacity of the command batch kept between wake-ups.
+const COMMANDS_KEPT: usize = 256;
 /// Reads of one socket per wake-up before others get a turn.
 const READS_PER_TURN: usize = 64;
 
@@ -101,6 +103,8 @@ impl EventLoop {
                     }
                     self.on_command(cmd);
                 }
+                // A burst of submissions leaves no lasting buffer behind.
+                commands.shrink_to(COMMANDS_KEPT);
             }
             self.fire_timers();
             self.flush_dirty();
@@ -126,7 +130,7 @@ impl EventLoop {
     fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Connect { client, host, port, policy, done } => {
-                self.start_connect(client, host, port, policy, done)
+                self.start_connect(client, host, port, *policy, done)
             }
             Command::LoggedIn { id, login } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
@@ -150,8 +154,8 @@ impl EventLoop {
                 }
             }
             Command::Resolved { id, seq, result } => self.on_resolved(id, seq, result),
-            Command::Send { id, action_id, bytes, wait_event, timeout, reply } => {
-                self.on_send(id, action_id, bytes, wait_event, timeout, reply)
+            Command::Send { id, action_id, bytes, wait_event, timeout, reply, ticket } => {
+                self.on_send(id, action_id, bytes, wait_event, timeout, reply, ticket)
             }
             Command::Close { id, error, forget, done } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
@@ -375,6 +379,7 @@ impl EventLoop {
         wait_event: Option<Box<str>>,
         timeout: Duration,
         reply: Reply,
+        ticket: super::Ticket,
     ) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return reply.complete_here(Err(Error::Closed("the client is closed".into())));
@@ -396,7 +401,7 @@ impl EventLoop {
             TimerKind::Action { conn: id, id: Arc::clone(&action_id) },
         );
         let http = conn.http.is_some();
-        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline && !http });
+        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline && !http, ticket: Some(ticket) });
         if let Some(link) = conn.http.as_mut() {
             // Bytes are the form body; the pump sends it once a connection is free.
             let body = String::from_utf8(bytes).unwrap_or_default();

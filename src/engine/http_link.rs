@@ -439,7 +439,7 @@ impl EventLoop {
         }
         let Some(p) = conn.pending.get_mut(&job.action_id) else { return };
         if let Some(list) = p.list.take() {
-            conn.complete(&job.action_id, Ok(list)); // the body ended the list
+            conn.complete(&job.action_id, Ok(*list)); // the body ended the list
         } else if !answered {
             let e = Error::Protocol(format!("{}: the HTTP answer held no AMI response", conn.target));
             conn.complete(&job.action_id, Err(e));

@@ -85,7 +85,7 @@ impl EventLoop {
         let action_id: Arc<str> = action_id::next().into();
         let Ok(action) = action.and_then(|m| m.with("ActionID", &action_id)) else { return };
         let seq = self.timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: Arc::clone(&action_id) });
-        let pending = Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true };
+        let pending = Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true, ticket: None };
         conn.pending.insert(Arc::clone(&action_id), pending);
         match conn.http.as_mut() {
             Some(http) => {

@@ -4,6 +4,7 @@
 //! (blocking callers) or each client's dispatch queue (callbacks, events).
 
 pub(crate) mod action_id;
+mod budget;
 mod completion;
 mod connection;
 pub(crate) mod dispatch;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::State;
 
 pub(crate) use completion::{Internal, Oneshot, Reply};
+pub(crate) use budget::{Budget, Ticket};
 pub(crate) use dispatch::Dispatcher;
 
 /// How a link behaves, kept from its connect for every reconnect.
@@ -70,7 +72,7 @@ pub(crate) enum Command {
         client: Arc<ClientShared>,
         host: String,
         port: u16,
-        policy: LinkPolicy,
+        policy: Box<LinkPolicy>,
         done: Arc<Oneshot<Result<String>>>,
     },
     /// The client logged in: remember how, to log in again after a reconnect.
@@ -87,6 +89,8 @@ pub(crate) enum Command {
         wait_event: Option<Box<str>>,
         timeout: Duration,
         reply: Reply,
+        /// Its room in the client's budget, given back when it completes.
+        ticket: Ticket,
     },
     /// Drops the link (`forget`: and the client's entry), completing what is
     /// pending with `error`.
@@ -211,12 +215,15 @@ pub(crate) struct ClientShared {
     pub(crate) banner: Mutex<Option<String>>,
     pub(crate) dispatch: Arc<Dispatcher>,
     pub(crate) limits: Limits,
+    /// Room for unsent and unanswered actions (`max_pending`).
+    pub(crate) budget: Arc<Budget>,
 }
 
 impl ClientShared {
-    pub(crate) fn new(id: u64, dispatch: Arc<Dispatcher>, limits: Limits) -> ClientShared {
+    pub(crate) fn new(id: u64, dispatch: Arc<Dispatcher>, limits: Limits, budget: Arc<Budget>) -> ClientShared {
         ClientShared {
             id,
+            budget,
             state: AtomicU8::new(State::Disconnected as u8),
             banner: Mutex::new(None),
             dispatch,

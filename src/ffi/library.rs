@@ -30,6 +30,7 @@ fn strerror(status: c_int) -> &'static str {
         s if s == AMI_ETLS as c_int => "AMI_ETLS: TLS failure\0",
         s if s == AMI_ECLOSED as c_int => "AMI_ECLOSED: client closed or not connected\0",
         s if s == AMI_EDEADLOCK as c_int => "AMI_EDEADLOCK: blocking call from a callback would deadlock\0",
+        s if s == AMI_EFULL as c_int => "AMI_EFULL: too many unsent or unanswered actions\0",
         s if s == AMI_EINTERNAL as c_int => "AMI_EINTERNAL: internal error\0",
         _ => "unknown status\0",
     }

@@ -48,6 +48,10 @@ pub enum ami_status {
     AMI_ECLOSED = 9,
     /// A blocking call was made from inside a callback that it would wait on.
     AMI_EDEADLOCK = 10,
+    /// Too many unsent or unanswered actions on this client (the
+    /// `max_pending` limits): an asynchronous send fails at once, a blocking
+    /// one waits for room up to its deadline.
+    AMI_EFULL = 11,
     /// A bug inside the library (a caught panic).
     AMI_EINTERNAL = 99,
 }

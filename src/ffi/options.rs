@@ -20,7 +20,10 @@ pub extern "C" fn ami_options_new() -> *mut ami_options {
 /// `reconnect`, `reconnect_min_ms`, `reconnect_max_ms`, `keepalive_ms`,
 /// `offline_actions` (`wait` or `fail`: actions sent while reconnecting),
 /// `event_queue`, `event_queue_limit`, `overflow`, `max_message_size`,
-/// `max_headers`, `dispatch_threads`: the threads that run every client's
+/// `max_headers`, `max_pending` (actions unsent or unanswered at once,
+/// default 100000) and `max_pending_bytes` (their bytes, default 64 MiB):
+/// past either an asynchronous send fails with `AMI_EFULL` and a blocking
+/// one waits for room up to its deadline, `dispatch_threads`: the threads that run every client's
 /// callbacks, shared by the process, default 4; `transport` (`tcp`, the
 /// default, or `http`: Asterisk's HTTP server, port 8088, HTTPS with
 /// `tls=1`), `http_path` (`/rawman`, the default: cookie session and Login

@@ -235,6 +235,14 @@ static void test_connect_errors(unsigned short port) {
     sim_stop(stall);
 }
 
+static atomic_int closed_count;
+
+static void count_closed(int status, const ami_message *r, void *ud) {
+    (void)r;
+    (void)ud;
+    if (status == AMI_ECLOSED) atomic_fetch_add(&closed_count, 1);
+}
+
 static void test_runtime_errors(unsigned short port) {
     ami_message *r = NULL;
     const char *stall[] = {"Mode", "stall", NULL};
@@ -259,6 +267,22 @@ static void test_runtime_errors(unsigned short port) {
     ami_message_free(r);
     CHECK_STATUS(ami_client_send(c, ping, &r, -1), AMI_EPROTOCOL);
     ami_client_free(c);
+
+    /* Bounded sending: a server that answers nothing holds max_pending. */
+    ami_options *small = ami_options_new();
+    CHECK_STATUS(ami_options_set(small, "max_pending", "10"), AMI_OK);
+    CHECK_STATUS(ami_options_set(small, "max_pending", "0"), AMI_EINVAL);
+    c = logged_in(port, small);
+    ami_options_free(small);
+    CHECK_STATUS(ami_client_action(c, "SimFault", stall, &r, -1), AMI_OK);
+    ami_message_free(r);
+    for (int i = 0; i < 10; i++) CHECK_STATUS(ami_client_send_async(c, ping, count_closed, NULL), AMI_OK);
+    CHECK_STATUS(ami_client_send_async(c, ping, count_closed, NULL), AMI_EFULL);
+    CHECK(strstr(ami_last_error(), "max_pending=10") != NULL);
+    CHECK(strstr(ami_strerror(AMI_EFULL), "AMI_EFULL") != NULL);
+    CHECK_STATUS(ami_client_send(c, ping, &r, 100), AMI_EFULL); /* waited for room until its deadline */
+    ami_client_free(c);
+    CHECK(atomic_load(&closed_count) == 10); /* each accepted one completed once */
 
     /* NULL where a pointer is required. */
     CHECK_STATUS(ami_client_send(NULL, ping, &r, -1), AMI_EINVAL);

@@ -25,7 +25,7 @@ from ._lib import lib
 
 __all__ = [
     "Client", "Message", "AmiError", "InvalidArgumentError", "ConnectError", "NotAmiError", "AuthError",
-    "TimeoutError", "DisconnectedError", "ProtocolError", "TlsError", "ClosedError", "DeadlockError",
+    "TimeoutError", "DisconnectedError", "ProtocolError", "TlsError", "ClosedError", "DeadlockError", "FullError",
     "InternalError", "version",
 ]
 
@@ -102,13 +102,17 @@ class DeadlockError(AmiError):
     """AMI_EDEADLOCK: a blocking call from a callback of the same client."""
 
 
+class FullError(AmiError):
+    """AMI_EFULL: too many unsent or unanswered actions (max_pending)."""
+
+
 class InternalError(AmiError):
     """AMI_EINTERNAL: a bug inside libami."""
 
 
 _ERRORS = {
     1: InvalidArgumentError, 2: ConnectError, 3: NotAmiError, 4: AuthError, 5: TimeoutError,
-    6: DisconnectedError, 7: ProtocolError, 8: TlsError, 9: ClosedError, 10: DeadlockError, 99: InternalError,
+    6: DisconnectedError, 7: ProtocolError, 8: TlsError, 9: ClosedError, 10: DeadlockError, 11: FullError, 99: InternalError,
 }
 
 

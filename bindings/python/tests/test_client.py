@@ -224,3 +224,17 @@ def test_the_same_client_over_http(start_sim, path):
             c.action("UserEvent", UserEvent=f"h{i}")
         assert done.wait(10), got
         assert got == [f"h{i}" for i in range(5)]
+
+
+def test_full_when_max_pending_actions_wait(sim):
+    with logged_in(sim, max_pending=5) as c:
+        c.action("SimFault", Mode="stall")
+        errors = []
+        for _ in range(5):
+            c.send_async("Ping", callback=errors.append)
+        with pytest.raises(ami.FullError) as e:
+            c.send_async("Ping", callback=errors.append)
+        assert e.value.status == 11 and "max_pending=5" in str(e.value)
+        with pytest.raises(ami.FullError):
+            c.action("Ping", timeout=0.1)
+    assert len(errors) == 5 and all(isinstance(e, ami.ClosedError) for e in errors)
