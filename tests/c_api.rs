@@ -31,3 +31,8 @@ fn c_api_eight_threads_share_one_client() {
 fn classic_libami_api_every_function() {
     build_and_run("test_libami");
 }
+
+#[test]
+fn both_c_apis_against_every_hostile_server() {
+    build_and_run("test_hostile");
+}

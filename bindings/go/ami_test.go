@@ -309,3 +309,45 @@ func TestFullPastMaxPending(t *testing.T) {
 		}
 	}
 }
+
+// The hostile-server matrix (tests/hostile.rs, tests/c/test_hostile.c): a
+// fault, the probe action, how it must end, and whether the client carries on.
+func TestHostileServers(t *testing.T) {
+	matrix := []struct {
+		fault, probe string
+		want         error
+		carries      bool
+	}{
+		{"duplicate-response", "Ping", nil, true},
+		{"unknown-id", "Ping", nil, true},
+		{"open-list", "CoreShowChannels", ErrTimeout, true},
+		{"interleave", "QueueStatus", nil, true},
+		{"nul-utf8", "Ping", nil, true},
+		{"reset-mid-message", "Ping", ErrDisconnected, false},
+		{"close-mid-message", "Ping", ErrDisconnected, false},
+		{"endless-line", "Ping", ErrProtocol, false},
+		{"million-headers", "Ping", ErrProtocol, false},
+		{"huge", "Ping", ErrProtocol, false},
+	}
+	addr := startSim(t)
+	ctx := context.Background()
+	for _, row := range matrix {
+		c := dial(t, addr, WithOption("action_timeout_ms", "500"))
+		if _, err := c.Action(ctx, "SimFault", "Mode", row.fault); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		r, err := c.Action(ctx, row.probe)
+		if row.want == nil && (err != nil || !r.IsSuccess()) || row.want != nil && !errors.Is(err, row.want) {
+			t.Fatalf("%s: want %v, got %v %+v", row.fault, row.want, err, r)
+		}
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("%s: took %v", row.fault, time.Since(start))
+		}
+		_, err = c.Action(ctx, "Ping")
+		if row.carries != (err == nil) {
+			t.Fatalf("%s: after the fault, Ping gave %v", row.fault, err)
+		}
+		c.Close()
+	}
+}

@@ -39,7 +39,6 @@ pub(super) struct Pending {
     pub(super) sent: bool,
     /// The client's room it takes (None: the loop's own actions), given
     /// back when the entry leaves the map.
-    #[allow(dead_code, reason = "held for its Drop")]
     pub(super) ticket: Option<super::Ticket>,
 }
 
@@ -135,11 +134,15 @@ impl Conn {
     /// Completes one pending action, exactly once (it leaves the map).
     pub(super) fn complete(&mut self, id: &str, result: Result<Message>) {
         if let Some(p) = self.pending.remove(id) {
-            self.finish(p.reply, result);
+            self.finish(p, result);
         }
     }
 
-    fn finish(&mut self, reply: Reply, result: Result<Message>) {
+    /// Gives the action's room back, then hands over its result: whoever
+    /// it wakes may send again at once.
+    fn finish(&mut self, pending: Pending, result: Result<Message>) {
+        let Pending { reply, ticket, .. } = pending;
+        drop(ticket);
         match reply {
             Reply::Internal(kind) => self.internal.push((kind, result)),
             reply => reply.complete(result, &self.client.dispatch),
@@ -152,7 +155,7 @@ impl Conn {
         let ids: Vec<Arc<str>> = self.pending.iter().filter(|(_, p)| all || p.sent).map(|(id, _)| id.clone()).collect();
         for id in ids {
             if let Some(p) = self.pending.remove(&id) {
-                self.finish(p.reply, Err(error.clone()));
+                self.finish(p, Err(error.clone()));
             }
         }
         if all {

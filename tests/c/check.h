@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +86,21 @@ static void sim_stop(sim s) {
         kill(s.pid, SIGTERM);
         waitpid(s.pid, NULL, 0);
     }
+}
+
+/* A TCP connection to 127.0.0.1:port (the classic API takes the program's own socket). */
+static inline int tcp_connect(unsigned short port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("connect");
+        exit(2);
+    }
+    return fd;
 }
 
 #endif

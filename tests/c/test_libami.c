@@ -6,11 +6,8 @@
 #include <ami.h> /* for ami_last_error in CHECK */
 #include "check.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <time.h>
 
 _Static_assert(sizeof(ast_packet_item) == 392, "ast_packet_item layout");
@@ -25,20 +22,6 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int tcp_connect(unsigned short port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        perror("connect");
-        exit(2);
-    }
-    return fd;
 }
 
 /* Old programs often read the banner themselves. */

@@ -238,3 +238,39 @@ def test_full_when_max_pending_actions_wait(sim):
         with pytest.raises(ami.FullError):
             c.action("Ping", timeout=0.1)
     assert len(errors) == 5 and all(isinstance(e, ami.ClosedError) for e in errors)
+
+
+# The hostile-server matrix (tests/hostile.rs, tests/c/test_hostile.c): a
+# fault, the probe action, how it must end, and whether the client carries on.
+HOSTILE = [
+    ("duplicate-response", "Ping", None, True),
+    ("unknown-id", "Ping", None, True),
+    ("open-list", "CoreShowChannels", ami.TimeoutError, True),
+    ("interleave", "QueueStatus", None, True),
+    ("nul-utf8", "Ping", None, True),
+    ("reset-mid-message", "Ping", ami.DisconnectedError, False),
+    ("close-mid-message", "Ping", ami.DisconnectedError, False),
+    ("endless-line", "Ping", ami.ProtocolError, False),
+    ("million-headers", "Ping", ami.ProtocolError, False),
+    ("huge", "Ping", ami.ProtocolError, False),
+]
+
+
+@pytest.mark.parametrize("fault,probe,error,carries", HOSTILE)
+def test_hostile_server(sim, fault, probe, error, carries):
+    with logged_in(sim, action_timeout_ms=500) as c:
+        c.action("SimFault", Mode=fault)
+        started = time.monotonic()
+        if error is None:
+            r = c.action(probe)
+            assert r.is_success
+            if fault == "interleave":
+                assert len(r.events) == 3
+        else:
+            with pytest.raises(error):
+                c.action(probe)
+        assert time.monotonic() - started < 3
+        if carries:
+            assert c.action("Ping")["Ping"] == "Pong"
+        else:
+            assert c.state == 0

@@ -20,6 +20,22 @@ pub enum Fault {
     Stall,
     /// Close after N more responses.
     DropAfter(u32),
+    /// Answer the next action twice (a second response for its ActionID).
+    DuplicateResponse,
+    /// Send a response for an ActionID nobody sent, then the real one.
+    UnknownId,
+    /// Answer the next list without its closing event.
+    OpenList,
+    /// Put an event in the middle of the next answer (a list).
+    Interleave,
+    /// Cut the next response in half and reset the connection (RST).
+    ResetMidMessage,
+    /// Start a line that never ends.
+    EndlessLine,
+    /// Answer the next action with a million headers.
+    MillionHeaders,
+    /// Put NUL bytes and invalid UTF-8 in a value of the next response.
+    NulUtf8,
 }
 
 impl FromStr for Fault {
@@ -43,11 +59,41 @@ impl FromStr for Fault {
             ("drop-after", Some(n)) => {
                 Fault::DropAfter(n.parse().map_err(|_| format!("drop-after needs a count, not {n:?}"))?)
             }
+            ("duplicate-response", None) => Fault::DuplicateResponse,
+            ("unknown-id", None) => Fault::UnknownId,
+            ("open-list", None) => Fault::OpenList,
+            ("interleave", None) => Fault::Interleave,
+            ("reset-mid-message", None) => Fault::ResetMidMessage,
+            ("endless-line", None) => Fault::EndlessLine,
+            ("million-headers", None) => Fault::MillionHeaders,
+            ("nul-utf8", None) => Fault::NulUtf8,
             _ => return Err(format!(
-                "unknown fault {s:?} (no-banner, wrong-banner, garbage, close-mid-message, slow, huge, stall, drop-after N)"
+                "unknown fault {s:?} (no-banner, wrong-banner, garbage, close-mid-message, slow, huge, stall, drop-after N, \
+                 duplicate-response, unknown-id, open-list, interleave, reset-mid-message, endless-line, million-headers, nul-utf8)"
             )),
         })
     }
+}
+
+/// The response `bytes` (one or more messages) without its last message.
+pub fn without_last_message(bytes: &[u8]) -> &[u8] {
+    let body = &bytes[..bytes.len().saturating_sub(4)];
+    match body.windows(4).rposition(|w| w == b"\r\n\r\n") {
+        Some(end) => &bytes[..end + 4],
+        None => &[],
+    }
+}
+
+/// The response `bytes` with `event` after its first message.
+pub fn with_event_inside(bytes: &[u8], event: &[u8]) -> Vec<u8> {
+    let first = bytes.windows(4).position(|w| w == b"\r\n\r\n").map_or(bytes.len(), |p| p + 4);
+    [&bytes[..first], event, &bytes[first..]].concat()
+}
+
+/// The response `bytes` with `header` (a whole line) before its first blank line.
+pub fn with_header(bytes: &[u8], header: &[u8]) -> Vec<u8> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").map_or(bytes.len(), |p| p + 2);
+    [&bytes[..end], header, &bytes[end..]].concat()
 }
 
 /// What an HTTP server says to an AMI client.
@@ -81,5 +127,16 @@ mod tests {
         assert_eq!("STALL".parse(), Ok(Fault::Stall));
         assert!("drop-after".parse::<Fault>().is_err());
         assert!("nope".parse::<Fault>().is_err());
+        assert_eq!("open-list".parse(), Ok(Fault::OpenList));
+    }
+
+    #[test]
+    fn reshaping_a_response() {
+        let list = b"Response: Success\r\nEventList: start\r\n\r\nEvent: A\r\n\r\nEvent: AComplete\r\n\r\n";
+        assert_eq!(super::without_last_message(list), &list[..list.len() - 20]);
+        assert_eq!(super::without_last_message(b"Response: Success\r\n\r\n"), b"");
+        let inside = super::with_event_inside(b"R: 1\r\n\r\nE: 2\r\n\r\n", b"X: y\r\n\r\n");
+        assert_eq!(inside, b"R: 1\r\n\r\nX: y\r\n\r\nE: 2\r\n\r\n");
+        assert_eq!(super::with_header(b"R: 1\r\n\r\n", b"J: 2\r\n"), b"R: 1\r\nJ: 2\r\n\r\n");
     }
 }

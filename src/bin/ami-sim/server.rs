@@ -221,6 +221,9 @@ impl Server {
         if let Some(mut s) = self.sessions.remove(&token) {
             if let Some(stream) = s.stream.as_mut() {
                 let _ = self.poll.registry().deregister(stream.tcp_mut());
+                if s.reset {
+                    reset_on_close(stream.tcp());
+                }
             }
             log!("{}: disconnected ({why})", s.peer);
         }
@@ -446,4 +449,20 @@ fn event_tv() -> String {
     let (date, time) = crate::commands::utc_date_time(now);
     let ms = now.duration_since(UNIX_EPOCH).map(|d| d.subsec_millis()).unwrap_or(0);
     format!("{date}T{time}.{ms:03}+0000")
+}
+
+/// Makes the coming close send a reset (RST): SO_LINGER on, zero seconds.
+fn reset_on_close(tcp: &mio::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid open socket and a correctly sized linger struct.
+    unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
 }

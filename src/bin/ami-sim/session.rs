@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use ami::codec::{Decoder, Limits};
 use ami::transport::Transport;
 
-use crate::faults::{Fault, HTTP_ANSWER, garbage};
+use crate::faults::{Fault, HTTP_ANSWER, garbage, with_event_inside, with_header, without_last_message};
 
 /// A client that lets this much output pile up is dropped, as Asterisk
 /// drops a session whose writes time out.
@@ -21,6 +21,10 @@ pub enum Generator {
     Flood { next: u64, count: u64, head: Vec<u8>, tail: Vec<u8>, done: Vec<u8> },
     /// The `huge` fault: one response of `remaining` more bytes.
     Huge { remaining: usize },
+    /// The `endless-line` fault: bytes without a line end, for ever.
+    Endless,
+    /// The `million-headers` fault: `remaining` more one-letter headers.
+    Headers { remaining: usize },
 }
 
 impl Generator {
@@ -77,6 +81,21 @@ impl Generator {
                 }
                 false
             }
+            Generator::Endless => {
+                out.resize(out.len().max(REFILL), b'x');
+                false
+            }
+            Generator::Headers { remaining } => {
+                while *remaining > 0 && out.len() < REFILL {
+                    out.extend_from_slice(b"a:\r\n");
+                    *remaining -= 1;
+                }
+                if *remaining == 0 {
+                    out.extend_from_slice(b"\r\n");
+                    return true;
+                }
+                false
+            }
         }
     }
 }
@@ -125,6 +144,8 @@ pub struct Session {
     responses: u32,
     /// Close once the output is written (Logoff, failed login, faults).
     pub closing: bool,
+    /// Close with a reset (RST) rather than a FIN.
+    pub reset: bool,
     /// Input is ignored (waiting to answer a failed login).
     pub busy: bool,
 }
@@ -151,6 +172,7 @@ impl Session {
             fault,
             responses: 0,
             closing: false,
+            reset: false,
             busy: false,
         }
     }
@@ -234,6 +256,43 @@ impl Session {
                 let head_end = bytes.len().saturating_sub(2);
                 self.emit(&bytes[..head_end]);
                 self.generator = Some(Generator::Huge { remaining: 64 << 20 });
+                self.fault = None;
+            }
+            Some(Fault::DuplicateResponse) => {
+                self.emit(bytes);
+                self.emit(bytes);
+                self.fault = None;
+            }
+            Some(Fault::UnknownId) => {
+                self.emit(b"Response: Success\r\nActionID: nobody-sent-this\r\nMessage: Stray\r\n\r\n");
+                self.emit(bytes);
+                self.fault = None;
+            }
+            Some(Fault::OpenList) => {
+                self.emit(without_last_message(bytes));
+                self.fault = None;
+            }
+            Some(Fault::Interleave) => {
+                let event = b"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: Interleaved\r\n\r\n";
+                self.emit(&with_event_inside(bytes, event));
+                self.fault = None;
+            }
+            Some(Fault::ResetMidMessage) => {
+                self.reset = true;
+                self.close_with(bytes[..bytes.len() / 2].to_vec());
+            }
+            Some(Fault::EndlessLine) => {
+                self.emit(b"Response: Success\r\nMessage: ");
+                self.generator = Some(Generator::Endless);
+                self.fault = None;
+            }
+            Some(Fault::MillionHeaders) => {
+                self.emit(b"Response: Success\r\n");
+                self.generator = Some(Generator::Headers { remaining: 1_000_000 });
+                self.fault = None;
+            }
+            Some(Fault::NulUtf8) => {
+                self.emit(&with_header(bytes, b"Junk: nul\0here \xff\xfe not UTF-8\r\n"));
                 self.fault = None;
             }
             Some(Fault::DropAfter(n)) => {
