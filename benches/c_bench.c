@@ -7,12 +7,14 @@
 #include <ami/ami.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +22,13 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used. */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static int has(const char *buf, size_t n, const char *needle) {
@@ -136,6 +145,78 @@ static double pipelined_pings(int port, long total, long window) {
     return t;
 }
 
+/* The raw baselines: a blocking socket that only counts the ends of
+ * messages ("\r\n\r\n"), no parsing, TCP_NODELAY as libami sets it. */
+static int raw_logged_in(int port) {
+    int fd = tcp_connect(port);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const char *login = "Action: Login\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n";
+    if (write(fd, login, strlen(login)) < 0) exit(1);
+    char buf[4096];
+    size_t got = 0;
+    while (!has(buf, got, "accepted\r\n\r\n")) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n <= 0) exit(1);
+        got += (size_t)n;
+    }
+    return fd;
+}
+
+/* Counts message ends in buf, carrying the last 3 bytes across reads. */
+static long count_ends(const char *buf, size_t n, unsigned *state) {
+    long ends = 0;
+    for (size_t i = 0; i < n; i++) {
+        *state = (*state << 8) | (unsigned char)buf[i];
+        if (*state == 0x0d0a0d0a) ends++;
+    }
+    return ends;
+}
+
+static const char RAW_PING[] = "Action: Ping\r\n\r\n";
+
+static double raw_round_trips(int port, long n) {
+    int fd = raw_logged_in(port);
+    char buf[4096];
+    unsigned state = 0;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        if (write(fd, RAW_PING, sizeof RAW_PING - 1) < 0) exit(1);
+        long ends = 0;
+        while (ends == 0) {
+            ssize_t got = read(fd, buf, sizeof buf);
+            if (got <= 0) exit(1);
+            ends = count_ends(buf, (size_t)got, &state);
+        }
+    }
+    double t = now() - t0;
+    close(fd);
+    return t;
+}
+
+static double raw_pipeline(int port, long total, long window) {
+    int fd = raw_logged_in(port);
+    static char buf[256 * 1024], out[1000 * (sizeof RAW_PING - 1)];
+    unsigned state = 0;
+    long sent = 0, done = 0;
+    double t0 = now();
+    while (done < total) {
+        long room = window - (sent - done), k = 0;
+        while (k < room && sent < total && k < 1000) {
+            memcpy(out + k * (sizeof RAW_PING - 1), RAW_PING, sizeof RAW_PING - 1);
+            k++;
+            sent++;
+        }
+        if (k && write(fd, out, (size_t)k * (sizeof RAW_PING - 1)) < 0) exit(1);
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got <= 0) exit(1);
+        done += count_ends(buf, (size_t)got, &state);
+    }
+    double t = now() - t0;
+    close(fd);
+    return t;
+}
+
 static int classic_socket(int port) {
     int fd = tcp_connect(port);
     ami_destroy_packet_group(ami_login(fd, "admin", "admin", "off", NULL));
@@ -193,25 +274,40 @@ static double classic_flood(int port, long count) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s PORT [EVENTS] [PINGS]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT [EVENTS] [PINGS]  (EVENTS 0: actions only, e.g. against Asterisk)\n", argv[0]);
         return 2;
     }
     int port = atoi(argv[1]);
     long events = argc > 2 ? atol(argv[2]) : 500000, pings = argc > 3 ? atol(argv[3]) : 300000;
-    raw_drain(port, 10000); /* warm up */
-    callback_flood(port, 10000);
-    double raw = raw_drain(port, events);
-    double cb = callback_flood(port, events);
+    /* EVENTS 0: actions only (a real Asterisk, which has no SimFlood). */
+    double raw = 1, cb = 1, cl_flood = 1;
+    if (events > 0) {
+        raw_drain(port, 10000); /* warm up */
+        callback_flood(port, 10000);
+        raw = raw_drain(port, events);
+        cb = callback_flood(port, events);
+    }
+    double raw_pp = raw_pipeline(port, pings, 1000);
     double pp = pipelined_pings(port, pings, 1000);
     long rtt = pings / 10;
-    double cl_ping = classic_pings(port, rtt), mo_ping = modern_pings(port, rtt);
-    double cl_flood = classic_flood(port, events);
+    double c0 = cpu();
+    double raw_rtt = raw_round_trips(port, rtt);
+    double c1 = cpu();
+    double cl_ping = classic_pings(port, rtt);
+    double c2 = cpu();
+    double mo_ping = modern_pings(port, rtt);
+    double c3 = cpu();
+    if (events > 0) cl_flood = classic_flood(port, events);
     printf("C path (%ld events of ~500 bytes, %ld pings):\n", events, pings);
     printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
     printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
-    printf("  pipelined Ping (1000 in flight) %9.0f actions/s\n", (double)pings / pp);
-    printf("  one Ping at a time: classic ami_ping %9.0f/s, modern ami_client_send %9.0f/s\n",
-           (double)rtt / cl_ping, (double)rtt / mo_ping);
+    printf("  raw pipeline (1000 in flight, counting ends) %9.0f actions/s\n", (double)pings / raw_pp);
+    printf("  pipelined Ping (1000 in flight) %9.0f actions/s  (%.2f of raw)\n", (double)pings / pp, raw_pp / pp);
+    printf("  raw blocking round trips   %12.0f /s\n", (double)rtt / raw_rtt);
+    printf("  one Ping at a time: classic ami_ping %9.0f/s (%.2f of raw), modern ami_client_send %9.0f/s (%.2f of raw)\n",
+           (double)rtt / cl_ping, raw_rtt / cl_ping, (double)rtt / mo_ping, raw_rtt / mo_ping);
+    printf("  CPU per round trip (this process, user+system): raw %.1f us, classic %.1f us, modern %.1f us\n",
+           (c1 - c0) / rtt * 1e6, (c2 - c1) / rtt * 1e6, (c3 - c2) / rtt * 1e6);
     printf("  classic ami_sock_receive_event %12.0f events/s  (%.2f of raw)\n", (double)events / cl_flood, raw / cl_flood);
     return 0;
 }

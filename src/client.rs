@@ -332,8 +332,11 @@ impl Client {
     pub fn send_timeout(&self, action: &Message, timeout: Option<Duration>) -> Result<Message> {
         self.not_in_callback("send")?;
         let slot = Arc::new(Oneshot::new());
+        let started = std::time::Instant::now();
         self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
-        slot.wait()
+        let result = slot.wait_spinning(self.shared.spin.spin());
+        self.shared.spin.record(started.elapsed());
+        result
     }
 
     /// Sends an action; `callback` runs exactly once on the dispatch thread

@@ -23,7 +23,7 @@ use crate::codec::Limits;
 use crate::error::{Error, Result};
 use crate::State;
 
-pub(crate) use completion::{Internal, Oneshot, Reply};
+pub(crate) use completion::{Internal, Oneshot, Reply, SpinPolicy};
 pub(crate) use budget::{Budget, Ticket};
 pub(crate) use dispatch::Dispatcher;
 
@@ -217,6 +217,8 @@ pub(crate) struct ClientShared {
     pub(crate) limits: Limits,
     /// Room for unsent and unanswered actions (`max_pending`).
     pub(crate) budget: Arc<Budget>,
+    /// Whether blocking sends spin for their answer.
+    pub(crate) spin: SpinPolicy,
 }
 
 impl ClientShared {
@@ -224,6 +226,7 @@ impl ClientShared {
         ClientShared {
             id,
             budget,
+            spin: SpinPolicy::new(),
             state: AtomicU8::new(State::Disconnected as u8),
             banner: Mutex::new(None),
             dispatch,
