@@ -8,7 +8,8 @@
 //!    events (the ceiling: no parsing at all);
 //! 2. engine events: the same flood parsed by the engine and delivered to a
 //!    subscription callback, and to the pull queue;
-//! 3. pipelined Pings with 1,000 in flight;
+//! 3. pipelined Pings with 1,000 in flight, and one at a time, each beside
+//!    a raw blocking socket that only counts the answers' ends;
 //! 4. the engine's events and pipelined Pings again over HTTP (`/rawman`,
 //!    4 keep-alive connections and the `waitevent` long poll), same run.
 
@@ -163,6 +164,65 @@ fn pipelined_pings(port: u16, total: u64, window: u64, http: bool) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
+/// A blocking socket logged in with events off, TCP_NODELAY as the engine.
+fn raw_session(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.write_all(b"Action: Login\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(12).any(|w| w == b"accepted\r\n\r\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+/// Message ends in `buf`, the last 3 bytes carried in `state`.
+fn count_ends(buf: &[u8], state: &mut u32) -> u64 {
+    let mut ends = 0;
+    for &b in buf {
+        *state = (*state << 8) | b as u32;
+        ends += (*state == 0x0d0a_0d0a) as u64;
+    }
+    ends
+}
+
+/// The raw baselines: Pings on a blocking socket, answers counted by their
+/// ends, no parsing. One at a time (`window` 1), or `window` in flight.
+fn raw_pings(port: u16, total: u64, window: u64) -> f64 {
+    let mut s = raw_session(port);
+    let ping = b"Action: Ping\r\n\r\n";
+    let mut buf = vec![0u8; 256 << 10];
+    let (mut sent, mut done, mut state) = (0u64, 0u64, 0u32);
+    let start = Instant::now();
+    while done < total {
+        let k = (window - (sent - done)).min(total - sent);
+        if k > 0 {
+            s.write_all(&ping.repeat(k as usize)).unwrap();
+            sent += k;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "sim closed");
+        done += count_ends(&buf[..n], &mut state);
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// One Ping at a time through the engine (`Client::send`).
+fn engine_round_trips(port: u16, total: u64) -> f64 {
+    let c = Client::new(options(false));
+    c.connect("127.0.0.1", port).unwrap();
+    c.login("admin", "admin").unwrap();
+    let ping = Message::action("Ping").unwrap();
+    let start = Instant::now();
+    for _ in 0..total {
+        assert!(c.send(&ping).unwrap().is_success());
+    }
+    start.elapsed().as_secs_f64()
+}
+
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -184,7 +244,11 @@ fn main() {
     let (raw_t, bytes) = raw_drain(sim.1, events);
     let cb_t = engine_callback(sim.1, events, false);
     let pull_t = engine_pull(sim.1, events);
+    let raw_ping_t = raw_pings(sim.1, pings, 1000);
     let ping_t = pipelined_pings(sim.1, pings, 1000, false);
+    let trips = pings / 10;
+    let raw_trip_t = raw_pings(sim.1, trips, 1);
+    let trip_t = engine_round_trips(sim.1, trips);
     let http_cb_t = engine_callback(sim.2, events, true);
     let http_pings = pings / 10;
     let http_ping_t = pipelined_pings(sim.2, http_pings, 1000, true);
@@ -196,7 +260,10 @@ fn main() {
     println!("  raw read() drain        {:>12.0} events/s  ({:.0} MB/s)", raw_rate, bytes as f64 / raw_t / 1e6);
     println!("  engine -> callback      {:>12.0} events/s  ({:.2} of raw)", cb_rate, cb_rate / raw_rate);
     println!("  engine -> pull queue    {:>12.0} events/s  ({:.2} of raw)", pull_rate, pull_rate / raw_rate);
-    println!("  pipelined Ping (1000 in flight) {:>10.0} actions/s", pings as f64 / ping_t);
+    println!("  raw pipeline (1000 in flight, counting ends) {:>10.0} actions/s", pings as f64 / raw_ping_t);
+    println!("  pipelined Ping (1000 in flight) {:>10.0} actions/s  ({:.2} of raw)", pings as f64 / ping_t, raw_ping_t / ping_t);
+    println!("  raw blocking round trips {:>17.0} /s", trips as f64 / raw_trip_t);
+    println!("  Client::send one at a time {:>15.0} /s  ({:.2} of raw)", trips as f64 / trip_t, raw_trip_t / trip_t);
     let http_cb = events as f64 / http_cb_t;
     println!("  HTTP events -> callback {:>12.0} events/s  ({:.2} of TCP)", http_cb, http_cb / cb_rate);
     let (tcp_ping, http_ping) = (pings as f64 / ping_t, http_pings as f64 / http_ping_t);
