@@ -54,14 +54,32 @@ impl Field {
 /// assert!(action.to_wire()?.starts_with(b"Action: Originate\r\nChannel: "));
 /// # Ok::<(), ami::codec::CodecError>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Message {
     /// The header table (`ENTRY` bytes per header, spans into the text)
     /// followed by the text: a decoded message is one allocation.
     buf: Vec<u8>,
     count: u32,
+    /// Where the first `Event`, `Response` and `ActionID` are (`NONE`: not
+    /// there): routing asks for them of every message, so they cost no scan.
+    known: [u32; KNOWN.len()],
     list: Vec<Message>,
     wait_event: Option<Box<str>>,
+}
+
+/// The headers whose first position a message keeps.
+const KNOWN: [&[u8]; 3] = [b"Event", b"Response", b"ActionID"];
+const NONE: u32 = u32::MAX;
+
+/// Which of `KNOWN` `name` is (case-insensitive).
+fn known_slot(name: &[u8]) -> Option<usize> {
+    KNOWN.iter().position(|k| k.len() == name.len() && k.eq_ignore_ascii_case(name))
+}
+
+impl Default for Message {
+    fn default() -> Message {
+        Message { buf: Vec::new(), count: 0, known: [NONE; KNOWN.len()], list: Vec::new(), wait_event: None }
+    }
 }
 
 impl Message {
@@ -92,6 +110,7 @@ impl Message {
     /// [`Message::add`] for values that need not be UTF-8.
     pub fn add_bytes(&mut self, name: &[u8], value: &[u8]) -> Result<(), CodecError> {
         check_header(name, value)?;
+        self.note_known(self.count, name);
         let name = self.push_text(name);
         let value = self.push_text(value);
         let at = self.table_len();
@@ -144,7 +163,23 @@ impl Message {
                 }
             }
         }
-        Message { buf, count: fields.len() as u32, list: Vec::new(), wait_event: None }
+        let mut m = Message { buf, count: fields.len() as u32, ..Message::default() };
+        for (i, f) in fields.iter().enumerate() {
+            if f.name != OUTPUT_NAME {
+                let name = &text[f.name.0 as usize..f.name.1 as usize];
+                m.note_known(i as u32, name);
+            }
+        }
+        m
+    }
+
+    /// Records header `i` called `name` if it is the first of a known name.
+    fn note_known(&mut self, i: u32, name: &[u8]) {
+        if let Some(k) = known_slot(name) {
+            if self.known[k] == NONE {
+                self.known[k] = i;
+            }
+        }
     }
 
     fn field(&self, i: usize) -> Field {
@@ -182,6 +217,9 @@ impl Message {
 
     /// Index of the first header called `name` (case-insensitive).
     pub(crate) fn index_of(&self, name: &[u8]) -> Option<usize> {
+        if let Some(k) = known_slot(name) {
+            return (self.known[k] != NONE).then_some(self.known[k] as usize);
+        }
         self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
     }
 
@@ -404,6 +442,20 @@ fn text(bytes: &[u8]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_headers_are_found_first_match_either_way() {
+        let mut m = Message::new();
+        for (n, v) in [("Privilege", "call"), ("event", "Hangup"), ("ACTIONID", "a"), ("ActionID", "b")] {
+            m.add(n, v).unwrap();
+        }
+        assert_eq!((m.event_name(), m.action_id(), m.get("Response")), (Some("Hangup"), Some("a"), None));
+        let mut d = crate::codec::Decoder::client_banner_optional(Default::default());
+        d.feed(b"Response: Follows\r\nPrivilege: Command\r\nActionID: x\r\nline\r\n--END COMMAND--\r\n\r\n");
+        let Ok(Some(crate::codec::Frame::Message(m))) = d.next_frame() else { panic!() };
+        assert_eq!((m.get("Response"), m.action_id(), m.get("Event")), (Some("Follows"), Some("x"), None));
+        assert_eq!(m.get("Output"), Some("line"));
+    }
 
     #[test]
     fn builds_and_looks_up_case_insensitively() {
