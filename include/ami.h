@@ -231,6 +231,26 @@ void ami_client_on_state(struct ami_client *c, ami_state_cb cb, void *userdata);
 int ami_client_next_event(struct ami_client *c, struct ami_message **event, int timeout_ms);
 
 /*
+ Takes up to `max` queued events at once (option `event_queue=1`), for
+ bindings that pay per call: `*text` gets them in wire form one after the
+ other, each ending with its blank line, `*len` its length in bytes (a
+ value may hold NUL bytes), `*count` how many events. The caller frees
+ `*text` with `ami_buffer_free(text, len)`. Waits up to `timeout_ms`
+ (< 0: for ever) for the first; `AMI_ETIMEDOUT` when none came.
+ */
+int ami_client_next_events(struct ami_client *c,
+                           size_t max,
+                           int timeout_ms,
+                           char **text,
+                           size_t *len,
+                           size_t *count);
+
+/*
+ Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
+ */
+void ami_buffer_free(char *text, size_t len);
+
+/*
  A descriptor that is readable while queued events wait (option
  `event_queue=1`), for poll/epoll/asyncio; owned by the client. -1 if off.
  */

@@ -403,6 +403,14 @@ impl Client {
         self.shared.dispatch.next_event(timeout)
     }
 
+    /// Up to `max` queued events at once (option `event_queue`), waiting
+    /// up to `timeout` for the first; empty if none came.
+    pub fn next_events(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<Message>> {
+        let mut out = Vec::new();
+        self.shared.dispatch.next_events(max, timeout, &mut out)?;
+        Ok(out)
+    }
+
     /// A file descriptor that is readable while queued events wait (option
     /// `event_queue`), for `poll`/`epoll`/asyncio. Owned by the client.
     pub fn event_fd(&self) -> Option<i32> {

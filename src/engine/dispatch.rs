@@ -407,18 +407,28 @@ impl Dispatcher {
     /// The next pulled event; `Ok(None)` when none came within `timeout`
     /// (`None` waits for ever).
     pub(crate) fn next_event(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        let mut one = Vec::with_capacity(1);
+        self.next_events(1, timeout, &mut one)?;
+        Ok(one.pop())
+    }
+
+    /// Up to `max` queued events into `out`, under one lock, once at least
+    /// one is there (none: the timeout passed).
+    pub(crate) fn next_events(&self, max: usize, timeout: Option<Duration>, out: &mut Vec<Message>) -> Result<()> {
         if !self.pull_enabled {
             return Err(Error::InvalidArgument("the event queue is off: set option event_queue=1".into()));
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut q = lock(&self.queues);
         loop {
-            if let Some(event) = q.pull.pop_front() {
+            if !q.pull.is_empty() {
+                let n = q.pull.len().min(max.max(1));
+                out.extend(q.pull.drain(..n));
                 if q.pull.is_empty() {
                     self.signal_fd(false);
                 }
                 self.resume_if_room(&mut q);
-                return Ok(Some(event));
+                return Ok(());
             }
             if q.closed {
                 return Err(Error::Closed("the client is closed".into()));
@@ -427,7 +437,7 @@ impl Dispatcher {
                 None => Duration::from_secs(3600),
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => left,
-                    _ => return Ok(None),
+                    _ => return Ok(()),
                 },
             };
             if self.on_dispatch_thread() {

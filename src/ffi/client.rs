@@ -299,6 +299,56 @@ pub extern "C" fn ami_client_next_event(c: *mut ami_client, event: *mut *mut ami
     })
 }
 
+/// Takes up to `max` queued events at once (option `event_queue=1`), for
+/// bindings that pay per call: `*text` gets them in wire form one after the
+/// other, each ending with its blank line, `*len` its length in bytes (a
+/// value may hold NUL bytes), `*count` how many events. The caller frees
+/// `*text` with `ami_buffer_free(text, len)`. Waits up to `timeout_ms`
+/// (< 0: for ever) for the first; `AMI_ETIMEDOUT` when none came.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_next_events(
+    c: *mut ami_client,
+    max: usize,
+    timeout_ms: c_int,
+    text: *mut *mut c_char,
+    len: *mut usize,
+    count: *mut usize,
+) -> c_int {
+    guard_status(|| {
+        if text.is_null() || len.is_null() || count.is_null() {
+            return Err(Error::InvalidArgument("text, len or count is NULL".into()));
+        }
+        // SAFETY: the three are valid places for one value each (checked non-NULL).
+        unsafe { (*text, *len, *count) = (std::ptr::null_mut(), 0, 0) };
+        with_client(c, |c| {
+            let events = c.client.next_events(max, timeout(timeout_ms))?;
+            if events.is_empty() {
+                return Err(Error::Timeout(format!("no event within {timeout_ms} ms")));
+            }
+            let mut wire = Vec::with_capacity(events.len() * 512);
+            for e in &events {
+                e.write_to(&mut wire).map_err(|e| Error::Internal(format!("an event that cannot be written: {e}")))?;
+            }
+            let (n, buffer) = (wire.len(), Box::into_raw(wire.into_boxed_slice()));
+            // SAFETY: as above; the buffer is handed over, freed by ami_buffer_free.
+            unsafe { (*text, *len, *count) = (buffer.cast::<c_char>(), n, events.len()) };
+            Ok(())
+        })
+    })
+}
+
+/// Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_buffer_free(text: *mut c_char, len: usize) {
+    guard((), || {
+        if !text.is_null() {
+            let slice = std::ptr::slice_from_raw_parts_mut(text.cast::<u8>(), len);
+            // SAFETY: `text` and `len` are a buffer this library boxed and handed over, freed once.
+            drop(unsafe { Box::from_raw(slice) });
+        }
+    })
+}
+
 /// A descriptor that is readable while queued events wait (option
 /// `event_queue=1`), for poll/epoll/asyncio; owned by the client. -1 if off.
 #[unsafe(no_mangle)]

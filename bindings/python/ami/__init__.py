@@ -135,14 +135,61 @@ class Message(Mapping[str, str]):
     ``Variable``). A list response carries its events in ``events``.
     Plain Python data: valid for ever, whatever happens to the client."""
 
-    __slots__ = ("_headers", "_index", "events")
+    __slots__ = ("_raw", "_low", "_headers_", "_index_", "events")
+
 
     def __init__(self, headers: Iterable[Tuple[str, str]] = (), events: Iterable["Message"] = ()):
-        self._headers: List[Tuple[str, str]] = list(headers)
-        self._index: Dict[str, str] = {}
-        for name, value in self._headers:
-            self._index.setdefault(name.lower(), value)
+        self._raw: Optional[str] = None
+        self._low: Optional[str] = None
+        self._headers_: Optional[List[Tuple[str, str]]] = list(headers)
+        self._index_: Optional[Dict[str, str]] = None
         self.events: List[Message] = list(events)
+
+    @classmethod
+    def _lazy(cls, raw: str) -> "Message":
+        # An event in wire form, parsed on first use: a consumer that only
+        # looks at a few events, or only at names, pays for no more.
+        m = cls.__new__(cls)
+        m._raw, m._low, m._headers_, m._index_, m.events = raw, None, None, None, []
+        return m
+
+    _UNKNOWN = object()
+
+    def _find(self, name: str) -> Any:
+        """The first value of ``name`` looked up in the wire text itself, at
+        C speed (str.find on a lower-cased copy) without building the dict:
+        the value, None when absent, or _UNKNOWN when the text is not plain
+        ASCII (lower-casing could move it; the dict is built then)."""
+        raw, low = self._raw, self._low
+        if low is None:
+            if not raw.isascii():
+                return Message._UNKNOWN
+            low = self._low = raw.lower()
+        key = name.lower() + ": "
+        if low.startswith(key):
+            start = len(key)
+        else:
+            at = low.find("\r\n" + key)
+            if at < 0:
+                return None
+            start = at + 2 + len(key)
+        end = raw.find("\r\n", start)
+        return raw[start:] if end < 0 else raw[start:end]
+
+    @property
+    def _headers(self) -> List[Tuple[str, str]]:
+        if self._headers_ is None:
+            self._headers_ = [line.partition(": ")[::2] for line in self._raw.split("\r\n") if line]
+        return self._headers_
+
+    @property
+    def _index(self) -> Dict[str, str]:
+        if self._index_ is None:
+            index: Dict[str, str] = {}
+            for name, value in self._headers:
+                index.setdefault(name.lower(), value)
+            self._index_ = index
+        return self._index_
 
     @classmethod
     def _from_c(cls, ptr: int) -> "Message":
@@ -162,6 +209,12 @@ class Message(Mapping[str, str]):
         return cls(headers, events)
 
     def __getitem__(self, name: str) -> str:
+        if self._index_ is None and self._raw is not None:
+            found = self._find(name)
+            if found is None:
+                raise KeyError(name)
+            if found is not Message._UNKNOWN:
+                return found
         return self._index[name.lower()]
 
     def __iter__(self) -> Iterator[str]:
@@ -175,7 +228,13 @@ class Message(Mapping[str, str]):
         return len(self._index)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
+        if not isinstance(name, str):
+            return False
+        if self._index_ is None and self._raw is not None:
+            found = self._find(name)
+            if found is not Message._UNKNOWN:
+                return found is not None
+        return name.lower() in self._index
 
     def getall(self, name: str) -> List[str]:
         """Every value of ``name``, in order."""
@@ -194,6 +253,10 @@ class Message(Mapping[str, str]):
     @property
     def name(self) -> Optional[str]:
         """The event name, or None for a response."""
+        raw = self._raw
+        if raw is not None and self._index_ is None and raw.startswith("Event: "):
+            end = raw.find("\r\n")
+            return raw[7:end]  # Asterisk writes Event first: no parse needed
         return self.get("Event")
 
     def __repr__(self) -> str:
@@ -409,14 +472,25 @@ class Client:
         finally:
             lib.ami_message_free(out.value)
 
-    def events(self, timeout: Optional[float] = None) -> Iterator[Message]:
+    def events(self, timeout: Optional[float] = None, batch: int = 1024) -> Iterator[Message]:
         """Iterates over queued events (option ``event_queue=True``) until
-        none comes within ``timeout`` seconds (None: for ever)."""
+        none comes within ``timeout`` seconds (None: for ever). Takes up to
+        ``batch`` queued events per call into the library."""
+        text, length, count = ctypes.c_void_p(), ctypes.c_size_t(), ctypes.c_size_t()
+        ms = -1 if timeout is None else int(timeout * 1000)
         while True:
-            event = self.next_event(timeout)
-            if event is None:
+            status = lib.ami_client_next_events(
+                self._handle(), batch, ms, ctypes.byref(text), ctypes.byref(length), ctypes.byref(count)
+            )
+            if status == 5:
                 return
-            yield event
+            _check(status)
+            try:
+                wire = ctypes.string_at(text.value, length.value).decode("utf-8", "surrogateescape")
+            finally:
+                lib.ami_buffer_free(text.value, length.value)
+            for raw in wire.split("\r\n\r\n")[:-1]:
+                yield Message._lazy(raw)
 
     def event_fd(self) -> int:
         """A descriptor readable while queued events wait (for select/asyncio)."""

@@ -83,6 +83,11 @@ _fn("ami_client_subscribe", c_uint64, c_void_p, c_char_p, EVENT_CB, c_void_p)
 _fn("ami_client_unsubscribe", c_int, c_void_p, c_uint64)
 _fn("ami_client_on_state", None, c_void_p, STATE_CB, c_void_p)
 _fn("ami_client_next_event", c_int, c_void_p, ctypes.POINTER(c_void_p), c_int)
+_fn(
+    "ami_client_next_events", c_int, c_void_p, ctypes.c_size_t, c_int,
+    ctypes.POINTER(c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t),
+)
+_fn("ami_buffer_free", None, c_void_p, ctypes.c_size_t)
 _fn("ami_client_event_fd", c_int, c_void_p)
 _fn("ami_client_dropped_events", c_uint64, c_void_p)
 _fn("ami_client_logoff", c_int, c_void_p)

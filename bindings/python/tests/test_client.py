@@ -274,3 +274,23 @@ def test_hostile_server(sim, fault, probe, error, carries):
             assert c.action("Ping")["Ping"] == "Pong"
         else:
             assert c.state == 0
+
+
+def test_events_in_batches_are_lazy_messages_with_the_same_answers(sim):
+    raw = "Event: SimFlood\r\nPrivilege: call,all\r\nSeq: 5\r\nseq: 6\r\nName: Zoë"
+    lazy, eager = ami.Message._lazy(raw), ami.Message([tuple(l.split(": ", 1)) for l in raw.split("\r\n")])
+    for key in ["seq", "SEQ", "Event", "name", "Privilege"]:
+        assert lazy[key] == eager[key]
+    assert lazy.get("nope") is None and "nope" not in lazy and "SEQ" in lazy
+    assert lazy.getall("Seq") == ["5", "6"] and lazy.headers() == eager.headers() and len(lazy) == len(eager)
+    assert lazy.name == "SimFlood" and list(lazy) == list(eager)
+    with logged_in(sim, event_queue=True) as c:
+        for i in range(50):
+            c.action("UserEvent", UserEvent="Batch", Seq=str(i))
+        seqs = []
+        for e in c.events(timeout=2, batch=7):
+            if e.get("UserEvent") == "Batch":
+                seqs.append(int(e["Seq"]))
+                if len(seqs) == 50:
+                    break
+        assert seqs == list(range(50))
