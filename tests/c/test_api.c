@@ -409,6 +409,25 @@ static void test_event_queue(unsigned short port) {
     CHECK(e && strcmp(ami_message_get(e, "UserEvent"), "Pulled") == 0);
     ami_message_free(e);
     CHECK(poll(&p, 1, 0) == 0);
+
+    /* Many at once: wire text with the events one after the other. */
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(ami_client_action(c, "UserEvent", ue, &r, -1), AMI_OK);
+        ami_message_free(r);
+    }
+    char *text = NULL;
+    size_t len = 0, count = 0, total = 0;
+    while (total < 3 && ami_client_next_events(c, 2, 1000, &text, &len, &count) == AMI_OK) {
+        CHECK(count >= 1 && count <= 2 && text && len > 0 && strstr(text, "UserEvent: Pulled\r\n") != NULL);
+        CHECK(len >= 4 && memcmp(text + len - 4, "\r\n\r\n", 4) == 0);
+        total += count;
+        ami_buffer_free(text, len);
+    }
+    CHECK(total == 3);
+    CHECK_STATUS(ami_client_next_events(c, 10, 10, &text, &len, &count), AMI_ETIMEDOUT);
+    CHECK(text == NULL && len == 0 && count == 0);
+    CHECK_STATUS(ami_client_next_events(c, 10, 10, NULL, &len, &count), AMI_EINVAL);
+    ami_buffer_free(NULL, 0);
     ami_client_free(c);
 
     /* Without the queue: a clear error. */
