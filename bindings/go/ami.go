@@ -17,7 +17,6 @@ package ami
 #include <stdlib.h>
 #include "ami.h"
 
-void ami_go_event(const struct ami_message *event, void *userdata);
 void ami_go_response(int status, const struct ami_message *response, void *userdata);
 */
 import "C"
@@ -31,7 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -131,18 +130,29 @@ func fromC(p *C.struct_ami_message) *Message {
 	// One cgo call for the whole message (its wire form), parsed here: far
 	// cheaper than two calls per header.
 	raw := C.ami_message_to_string(p)
-	text := C.GoString(raw)
+	m := fromWire(C.GoString(raw))
 	C.ami_string_free(raw)
-	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\r\n"))}
-	for _, line := range strings.Split(text, "\r\n") {
+	for i := 0; i < int(C.ami_message_list_count(p)); i++ {
+		m.Events = append(m.Events, fromC(C.ami_message_list_at(p, C.size_t(i))))
+	}
+	return m
+}
+
+// fromWire parses one message's wire text ("Name: value" lines).
+func fromWire(text string) *Message {
+	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\r\n")+1)}
+	for len(text) > 0 {
+		line := text
+		if i := strings.Index(text, "\r\n"); i >= 0 {
+			line, text = text[:i], text[i+2:]
+		} else {
+			text = ""
+		}
 		if line == "" {
 			continue
 		}
 		name, value, _ := strings.Cut(line, ": ")
 		m.Headers = append(m.Headers, Header{Name: name, Value: value})
-	}
-	for i := 0; i < int(C.ami_message_list_count(p)); i++ {
-		m.Events = append(m.Events, fromC(C.ami_message_list_at(p, C.size_t(i))))
 	}
 	return m
 }
@@ -168,9 +178,10 @@ func WithOption(key, value string) Option {
 	return func(c *config) { c.options = append(c.options, [2]string{key, value}) }
 }
 
-// WithEventBuffer sizes the Events channel (default 65536). When it is
-// full, new events are dropped and counted in DroppedEvents: delivery never
-// waits, because libami runs response callbacks on the same thread.
+// WithEventBuffer sizes the Events channel (default 65536). Events wait in
+// libami's queue while the channel is full; past that queue's limit
+// (option event_queue_limit) its overflow policy applies, counted in
+// DroppedEvents.
 func WithEventBuffer(n int) Option {
 	return func(c *config) { c.buffer = n }
 }
@@ -180,12 +191,9 @@ type Client struct {
 	mu     sync.RWMutex // held for reading while the C handle is in use
 	c      *C.struct_ami_client
 	events chan *Message
-	// dropped counts events the Events channel had no room for: the
-	// callback never blocks, since libami delivers responses on the same thread.
-	dropped atomic.Uint64
-	sub     cgo.Handle
-	slot    unsafe.Pointer // C memory holding the handle, our callbacks' userdata
-	once    sync.Once
+	// quit ends the goroutine that moves events from libami's queue to Events.
+	quit chan struct{}
+	once sync.Once
 }
 
 // Dial connects to addr ("host:port"), logs in if WithLogin is given, and
@@ -205,7 +213,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	copts := C.ami_options_new()
 	defer C.ami_options_free(copts)
-	for _, kv := range cfg.options {
+	// Events are taken from libami's queue in batches: one cgo call for
+	// many events, rather than a callback into Go for each.
+	for _, kv := range append(cfg.options, [2]string{"event_queue", "1"}) {
 		k, v := C.CString(kv[0]), C.CString(kv[1])
 		status := C.ami_options_set(copts, k, v)
 		C.free(unsafe.Pointer(k))
@@ -214,21 +224,11 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	cl := &Client{c: C.ami_client_new(copts), events: make(chan *Message, cfg.buffer)}
+	cl := &Client{c: C.ami_client_new(copts), events: make(chan *Message, cfg.buffer), quit: make(chan struct{})}
 	if cl.c == nil {
 		return nil, check(99)
 	}
-	cl.sub = cgo.NewHandle(cl)
-	cl.slot = C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
-	*(*C.uintptr_t)(cl.slot) = C.uintptr_t(cl.sub)
-	pattern := C.CString("*")
-	sub := C.ami_client_subscribe(cl.c, pattern, C.ami_event_cb(C.ami_go_event), cl.slot)
-	C.free(unsafe.Pointer(pattern))
-	if sub == 0 {
-		err := check(1)
-		cl.Close()
-		return nil, err
-	}
+	go cl.pump()
 
 	done := make(chan error, 1)
 	go func() {
@@ -369,16 +369,62 @@ func (cl *Client) Banner() string {
 	return C.GoString(C.ami_client_banner(cl.c))
 }
 
-// DroppedEvents counts events dropped for a slow consumer, by libami's
-// queue or for want of room in the Events channel.
+// DroppedEvents counts events dropped for a slow consumer by libami's queue.
 func (cl *Client) DroppedEvents() uint64 {
 	cl.mu.RLock()
 	defer cl.mu.RUnlock()
-	n := cl.dropped.Load()
-	if cl.c != nil {
-		n += uint64(C.ami_client_dropped_events(cl.c))
+	if cl.c == nil {
+		return 0
 	}
-	return n
+	return uint64(C.ami_client_dropped_events(cl.c))
+}
+
+// batchSize is how many queued events one cgo call takes at most.
+const batchSize = 1024
+
+// pump moves events from libami's queue to the Events channel, a batch per
+// cgo call, until Close; then it closes the channel.
+func (cl *Client) pump() {
+	defer close(cl.events)
+	var text *C.char
+	var length, count C.size_t
+	for {
+		cl.mu.RLock()
+		if cl.c == nil {
+			cl.mu.RUnlock()
+			return
+		}
+		// Waits at most 100 ms, so that Close never waits longer for it.
+		status := C.ami_client_next_events(cl.c, batchSize, 100, &text, &length, &count)
+		cl.mu.RUnlock()
+		switch status {
+		case 0:
+		case 5: // none within the wait
+			continue
+		default:
+			select {
+			case <-cl.quit:
+				return
+			case <-time.After(10 * time.Millisecond): // closed underneath: Close is coming
+				continue
+			}
+		}
+		wire := C.GoStringN(text, C.int(length))
+		C.ami_buffer_free(text, length)
+		for len(wire) > 0 {
+			end := strings.Index(wire, "\r\n\r\n")
+			if end < 0 {
+				break
+			}
+			msg := fromWire(wire[:end])
+			wire = wire[end+4:]
+			select {
+			case cl.events <- msg:
+			case <-cl.quit:
+				return
+			}
+		}
+	}
 }
 
 // Close closes the connection (no Logoff is sent), completes pending
@@ -392,27 +438,13 @@ func (cl *Client) Close() error {
 		if c != nil {
 			C.ami_client_free(c) // every callback has run when this returns
 		}
-		if cl.slot != nil {
-			C.free(cl.slot)
-			cl.sub.Delete()
-		}
-		close(cl.events)
+		close(cl.quit) // the pump closes Events as it ends
 	})
 	return nil
 }
 
 func handleOf(userdata unsafe.Pointer) cgo.Handle {
 	return cgo.Handle(*(*C.uintptr_t)(userdata))
-}
-
-//export goEvent
-func goEvent(event *C.struct_ami_message, userdata unsafe.Pointer) {
-	cl := handleOf(userdata).Value().(*Client)
-	select { // Close waits for this callback, so the channel is still open
-	case cl.events <- fromC(event):
-	default:
-		cl.dropped.Add(1)
-	}
 }
 
 //export goResponse

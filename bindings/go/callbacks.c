@@ -3,10 +3,6 @@
 #include "ami.h"
 #include "_cgo_export.h"
 
-void ami_go_event(const struct ami_message *event, void *userdata) {
-    goEvent((struct ami_message *)event, userdata);
-}
-
 void ami_go_response(int status, const struct ami_message *response, void *userdata) {
     goResponse(status, (struct ami_message *)response, userdata);
 }
