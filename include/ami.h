@@ -134,6 +134,13 @@ typedef void (*ami_response_cb)(int status, const struct ami_message *response, 
 typedef void (*ami_event_cb)(const struct ami_message *event, void *userdata);
 
 /*
+ Receives a run of events at once (`ami_client_subscribe_batch`): their
+ wire form one after the other, each ending with its blank line, `len`
+ bytes (a value may hold NUL bytes), `count` events; valid only during the call.
+ */
+typedef void (*ami_events_cb)(const char *text, size_t len, size_t count, void *userdata);
+
+/*
  Receives state changes (`enum ami_state`) with the status that caused them.
  */
 typedef void (*ami_state_cb)(int state, int status, void *userdata);
@@ -211,6 +218,16 @@ uint64_t ami_client_subscribe(struct ami_client *c,
                               const char *pattern,
                               ami_event_cb cb,
                               void *userdata);
+
+/*
+ As `ami_client_subscribe`, but the matching events of each dispatch run
+ come in one call of `cb`, in order, in wire form: one call for many
+ events, for bindings whose every call costs (Python's ctypes).
+ */
+uint64_t ami_client_subscribe_batch(struct ami_client *c,
+                                    const char *pattern,
+                                    ami_events_cb cb,
+                                    void *userdata);
 
 /*
  Ends a subscription. When it returns (off the dispatch thread) its

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::codec::{Limits, Message};
-use crate::engine::dispatch::Pattern;
+use crate::engine::dispatch::{EventSink, Pattern};
 use crate::engine::{
     self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
     action_id,
@@ -379,7 +379,18 @@ impl Client {
         callback: impl Fn(&Message) + Send + Sync + 'static,
     ) -> Result<u64> {
         self.not_closed()?;
-        self.shared.dispatch.subscribe(Pattern::parse(Some(pattern)), Arc::new(callback))
+        self.shared.dispatch.subscribe(Pattern::parse(Some(pattern)), EventSink::Each(Arc::new(callback)))
+    }
+
+    /// [`Client::subscribe`] with the matching events of each dispatch run
+    /// handed over together, in order: for callers that pay per call.
+    pub fn subscribe_batch(
+        &self,
+        pattern: &str,
+        callback: impl Fn(&[&Message]) + Send + Sync + 'static,
+    ) -> Result<u64> {
+        self.not_closed()?;
+        self.shared.dispatch.subscribe(Pattern::parse(Some(pattern)), EventSink::Batch(Arc::new(callback)))
     }
 
     /// Ends a subscription; false if there was none with that id. From any

@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ami::{Auth, Client, Engine, Error, Message, Options, Overflow, State};
 use common::Sim;
@@ -511,4 +511,39 @@ fn a_slow_callback_holds_up_its_own_client_only() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(*slow_seen.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn batch_subscriptions_get_every_matching_event_in_order() {
+    let sim = Sim::default();
+    let c = sim.client();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (g, n) = (Arc::clone(&got), Arc::clone(&calls));
+    let sub = c
+        .subscribe_batch("UserEvent", move |events| {
+            n.fetch_add(1, Ordering::SeqCst);
+            let mut g = g.lock().unwrap();
+            for e in events {
+                assert_eq!(e.event_name(), Some("UserEvent"));
+                g.push(e.get("Seq").unwrap_or("").to_string());
+            }
+        })
+        .unwrap();
+    for i in 0..300 {
+        c.send_async(&Message::action("UserEvent").unwrap().with("UserEvent", "B").unwrap().with("Seq", &i.to_string()).unwrap(), |_| {})
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().len() < 300 {
+        assert!(Instant::now() < deadline, "{} of 300", got.lock().unwrap().len());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let want: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+    assert_eq!(*got.lock().unwrap(), want);
+    assert!(calls.load(Ordering::SeqCst) >= 1);
+    assert!(c.unsubscribe(sub));
+    c.action("UserEvent", &[("UserEvent", "After")]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(got.lock().unwrap().len(), 300, "nothing after unsubscribe");
 }

@@ -21,6 +21,16 @@ use crate::error::{Error, Result};
 use crate::{Overflow, State};
 
 pub(crate) type EventCallback = Arc<dyn Fn(&Message) + Send + Sync>;
+/// Receives the matching events of one dispatch run at once.
+pub(crate) type BatchCallback = Arc<dyn Fn(&[&Message]) + Send + Sync>;
+
+/// Where a subscription's events go: one call per event, or per run of
+/// events (for bindings that pay per call, like Python's).
+#[derive(Clone)]
+pub(crate) enum EventSink {
+    Each(EventCallback),
+    Batch(BatchCallback),
+}
 pub(crate) type StateCallback = Arc<dyn Fn(State, Option<&Error>) + Send + Sync>;
 
 thread_local! {
@@ -124,7 +134,7 @@ impl Pattern {
 struct Subscription {
     id: u64,
     pattern: Pattern,
-    callback: EventCallback,
+    callback: EventSink,
 }
 
 enum Job {
@@ -257,7 +267,7 @@ impl Dispatcher {
         }
     }
 
-    pub(crate) fn subscribe(&self, pattern: Pattern, callback: EventCallback) -> Result<u64> {
+    pub(crate) fn subscribe(&self, pattern: Pattern, callback: EventSink) -> Result<u64> {
         self.ensure_pool()?;
         let id = self.next_subscription.fetch_add(1, Ordering::Relaxed);
         let mut subs = lock(&self.subscriptions);
@@ -502,23 +512,18 @@ impl Dispatcher {
         let _running = lock(&self.running);
         let mut version = self.subscriptions_version.load(Ordering::Acquire);
         let mut subs = Arc::clone(&lock(&self.subscriptions));
+        // Consecutive events run together, so that batch subscriptions get
+        // them in one call; anything else first ends the run (order kept).
+        let mut run: Vec<Message> = Vec::new();
         for job in jobs {
+            if !matches!(job, Job::Event(_)) {
+                self.run_events(&mut run, &mut version, &mut subs);
+            }
             match job {
                 // Once closed (perhaps freed from a callback), only the
                 // response callbacks still owed run: they run exactly once.
                 Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
-                Job::Event(event) => {
-                    // A callback may have (un)subscribed: see it at once.
-                    let now = self.subscriptions_version.load(Ordering::Acquire);
-                    if now != version {
-                        version = now;
-                        subs = Arc::clone(&lock(&self.subscriptions));
-                    }
-                    let name = event.event_name().unwrap_or("");
-                    for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
-                        guard("event callback", || (sub.callback)(&event));
-                    }
-                }
+                Job::Event(event) => run.push(event),
                 Job::Response(cb, result) => guard("response callback", || cb(result)),
                 Job::State(state, error) => {
                     let cb = lock(&self.state_callback).clone();
@@ -528,6 +533,46 @@ impl Dispatcher {
                 }
             }
         }
+        self.run_events(&mut run, &mut version, &mut subs);
+    }
+}
+
+impl Dispatcher {
+    /// Delivers a run of events: to each per-event subscription event by
+    /// event, then to each batch subscription its matching ones at once.
+    fn run_events(&self, run: &mut Vec<Message>, version: &mut u64, subs: &mut Arc<Vec<Subscription>>) {
+        if run.is_empty() {
+            return;
+        }
+        let mut delivered = 0;
+        for event in run.iter() {
+            if self.closed.load(Ordering::Acquire) {
+                break;
+            }
+            // A callback may have (un)subscribed: see it at once.
+            let now = self.subscriptions_version.load(Ordering::Acquire);
+            if now != *version {
+                *version = now;
+                *subs = Arc::clone(&lock(&self.subscriptions));
+            }
+            let name = event.event_name().unwrap_or("");
+            for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
+                if let EventSink::Each(cb) = &sub.callback {
+                    guard("event callback", || cb(event));
+                }
+            }
+            delivered += 1;
+        }
+        for sub in subs.iter() {
+            if let EventSink::Batch(cb) = &sub.callback {
+                let picked: Vec<&Message> =
+                    run[..delivered].iter().filter(|e| sub.pattern.matches(e.event_name().unwrap_or(""))).collect();
+                if !picked.is_empty() && !self.closed.load(Ordering::Acquire) {
+                    guard("event callback", || cb(&picked));
+                }
+            }
+        }
+        run.clear();
     }
 }
 

@@ -19,6 +19,11 @@ pub struct ami_client {
 
 /// Receives an event; `event` is valid only during the call (`ami_message_clone` to keep it).
 pub type ami_event_cb = Option<unsafe extern "C" fn(event: *const ami_message, userdata: *mut c_void)>;
+/// Receives a run of events at once (`ami_client_subscribe_batch`): their
+/// wire form one after the other, each ending with its blank line, `len`
+/// bytes (a value may hold NUL bytes), `count` events; valid only during the call.
+pub type ami_events_cb =
+    Option<unsafe extern "C" fn(text: *const c_char, len: usize, count: usize, userdata: *mut c_void)>;
 /// Receives an action's result exactly once: `AMI_OK` and the response (valid
 /// only during the call), or an error status and NULL.
 pub type ami_response_cb =
@@ -42,6 +47,17 @@ impl Callback<unsafe extern "C" fn(*const ami_message, *mut c_void)> {
     fn event(&self, m: &Message) {
         // SAFETY: a valid function pointer from the caller; the event lives for the call.
         unsafe { (self.f)(ami_message::borrowed(m), self.userdata) }
+    }
+}
+
+impl Callback<unsafe extern "C" fn(*const c_char, usize, usize, *mut c_void)> {
+    fn events(&self, events: &[&Message]) {
+        let mut wire = Vec::with_capacity(events.len() * 512);
+        for e in events {
+            append_wire(e, &mut wire);
+        }
+        // SAFETY: a valid function pointer from the caller; the text lives for the call.
+        unsafe { (self.f)(wire.as_ptr().cast(), wire.len(), events.len(), self.userdata) }
     }
 }
 
@@ -250,6 +266,30 @@ pub extern "C" fn ami_client_subscribe(
     })
 }
 
+/// As `ami_client_subscribe`, but the matching events of each dispatch run
+/// come in one call of `cb`, in order, in wire form: one call for many
+/// events, for bindings whose every call costs (Python's ctypes).
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_subscribe_batch(
+    c: *mut ami_client,
+    pattern: *const c_char,
+    cb: ami_events_cb,
+    userdata: *mut c_void,
+) -> u64 {
+    guard(0, || {
+        let made = with_client(c, |c| {
+            let f = cb.ok_or_else(|| Error::InvalidArgument("callback is NULL".into()))?;
+            let pattern = if pattern.is_null() { "*" } else { text(pattern, "pattern")? };
+            let cb = Callback { f, userdata };
+            c.client.subscribe_batch(pattern, move |events| cb.events(events))
+        });
+        made.unwrap_or_else(|e| {
+            fail(e);
+            0
+        })
+    })
+}
+
 /// Ends a subscription. When it returns (off the dispatch thread) its
 /// callback is not running and will not run again. `AMI_EINVAL` if unknown.
 #[unsafe(no_mangle)]
@@ -327,7 +367,7 @@ pub extern "C" fn ami_client_next_events(
             }
             let mut wire = Vec::with_capacity(events.len() * 512);
             for e in &events {
-                e.write_to(&mut wire).map_err(|e| Error::Internal(format!("an event that cannot be written: {e}")))?;
+                append_wire(e, &mut wire);
             }
             let (n, buffer) = (wire.len(), Box::into_raw(wire.into_boxed_slice()));
             // SAFETY: as above; the buffer is handed over, freed by ami_buffer_free.
@@ -397,3 +437,15 @@ const _STATE_VALUES_MATCH: () = {
     assert!(State::Reconnecting as i32 == ami_state::AMI_STATE_RECONNECTING as i32);
     assert!(State::LoggedIn as i32 == ami_state::AMI_STATE_LOGGED_IN as i32);
 };
+
+/// An event's wire form as received, appended to `out`: `Name: value` lines
+/// and the blank line (no check refuses anything: it came off the wire).
+fn append_wire(m: &Message, out: &mut Vec<u8>) {
+    for i in 0..m.len() {
+        out.extend_from_slice(m.name_bytes_at(i).unwrap_or_default());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(m.value_bytes_at(i).unwrap_or_default());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,9 @@ static sim sim_start(const char *a1, const char *a2, const char *a3) {
     }
     s.pid = fork();
     if (s.pid == 0) {
+        /* The simulator dies with the test, even when the test crashes
+         * (its pipes would otherwise keep the test runner waiting). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         const char *argv[10] = {path, "--listen", "127.0.0.1:0", "--quiet", a1, a2, a3, NULL};
         dup2(fds[1], 1);
         close(fds[0]);

@@ -309,13 +309,25 @@ static void test_runtime_errors(unsigned short port) {
 
 typedef struct {
     ami_client *client;
-    atomic_int events, async_ok, deadlock_seen, states[6];
+    atomic_int events, batched, async_ok, deadlock_seen, states[6];
 } cb_state;
 
 static void on_user_event(const ami_message *e, void *ud) {
     cb_state *s = ud;
     CHECK(strcmp(ami_message_get(e, "Event"), "UserEvent") == 0);
     atomic_fetch_add(&s->events, 1);
+}
+
+static void on_user_events(const char *text, size_t len, size_t count, void *ud) {
+    cb_state *s = ud;
+    CHECK(count >= 1 && len >= 4 && memcmp(text + len - 4, "\r\n\r\n", 4) == 0);
+    /* Not NUL-terminated: search within len. */
+    static const char needle[] = "UserEvent: FromC\r\n";
+    size_t found = 0, n = sizeof needle - 1;
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(text + i, needle, n) == 0) found++;
+    CHECK(found == count);
+    atomic_fetch_add(&s->batched, (int)count);
 }
 
 static void on_ping_done(int status, const ami_message *r, void *ud) {
@@ -367,6 +379,17 @@ static void test_callbacks(unsigned short port) {
     ami_message_free(r);
     sleep_ms(100);
     CHECK(atomic_load(&s.events) == 10); /* none after unsubscribe */
+
+    /* A batch subscription: the same events, many per call, in wire form. */
+    sub = ami_client_subscribe_batch(c, "UserEvent", on_user_events, &s);
+    CHECK(sub != 0);
+    CHECK(ami_client_subscribe_batch(c, "*", NULL, NULL) == 0);
+    for (int i = 0; i < 10; i++) {
+        CHECK_STATUS(ami_client_action(c, "UserEvent", ue, &r, -1), AMI_OK);
+        ami_message_free(r);
+    }
+    CHECK(wait_for(&s.batched, 10, 5000) == 10);
+    CHECK_STATUS(ami_client_unsubscribe(c, sub), AMI_OK);
 
     ami_message *ping = ami_message_new("Ping");
     for (int i = 0; i < 100; i++) CHECK_STATUS(ami_client_send_async(c, ping, on_ping_done, &s), AMI_OK);

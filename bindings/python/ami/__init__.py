@@ -422,14 +422,20 @@ class Client:
         An exception in the callback is printed to stderr and kept in
         ``callback_errors``; delivery goes on. Returns the subscription id."""
 
-        def on_event(msg: int, _: Any) -> None:
-            try:
-                callback(Message._from_c(msg))
-            except BaseException:
-                _report(f"the event callback for {pattern!r}", self)
+        # The library hands over each run of matching events in one call
+        # (one crossing into Python and one GIL hold for many events).
+        def on_events(text: int, length: int, count: int, _: Any) -> None:
+            wire = ctypes.string_at(text, length).decode("utf-8", "surrogateescape")
+            for raw in wire.split("\r\n\r\n")[:-1]:
+                try:
+                    callback(Message._lazy(raw))
+                except BaseException:
+                    _report(f"the event callback for {pattern!r}", self)
 
-        cb = _lib.EVENT_CB(on_event)
-        sub = lib.ami_client_subscribe(self._handle(), None if pattern is None else _bytes(pattern, "pattern"), cb, None)
+        cb = _lib.EVENTS_CB(on_events)
+        sub = lib.ami_client_subscribe_batch(
+            self._handle(), None if pattern is None else _bytes(pattern, "pattern"), cb, None
+        )
         if sub == 0:
             raise _error(1)
         with self._lock:

@@ -18,6 +18,9 @@ c_uint64 = ctypes.c_uint64
 EVENT_CB = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
 RESPONSE_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 STATE_CB = ctypes.CFUNCTYPE(None, c_int, c_int, c_void_p)
+# (text, len, count, userdata): a run of events in wire form. The text is a
+# c_void_p, read with string_at(text, len): it may hold NUL bytes.
+EVENTS_CB = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_size_t, ctypes.c_size_t, c_void_p)
 
 
 def _candidates() -> List[str]:
@@ -80,6 +83,7 @@ _fn("ami_client_state", c_int, c_void_p)
 _fn("ami_client_send", c_int, c_void_p, c_void_p, ctypes.POINTER(c_void_p), c_int)
 _fn("ami_client_send_async", c_int, c_void_p, c_void_p, RESPONSE_CB, c_void_p)
 _fn("ami_client_subscribe", c_uint64, c_void_p, c_char_p, EVENT_CB, c_void_p)
+_fn("ami_client_subscribe_batch", c_uint64, c_void_p, c_char_p, EVENTS_CB, c_void_p)
 _fn("ami_client_unsubscribe", c_int, c_void_p, c_uint64)
 _fn("ami_client_on_state", None, c_void_p, STATE_CB, c_void_p)
 _fn("ami_client_next_event", c_int, c_void_p, ctypes.POINTER(c_void_p), c_int)
