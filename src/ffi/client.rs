@@ -252,12 +252,22 @@ pub extern "C" fn ami_client_subscribe(
     cb: ami_event_cb,
     userdata: *mut c_void,
 ) -> u64 {
+    subscription(c, pattern, cb, userdata, |client, pattern, cb| client.subscribe(pattern, move |e| cb.event(e)))
+}
+
+/// The shell of both subscribe calls: arguments checked, 0 and the error on failure.
+fn subscription<F>(
+    c: *mut ami_client,
+    pattern: *const c_char,
+    cb: Option<F>,
+    userdata: *mut c_void,
+    subscribe: impl FnOnce(&crate::Client, &str, Callback<F>) -> Result<u64>,
+) -> u64 {
     guard(0, || {
         let made = with_client(c, |c| {
             let f = cb.ok_or_else(|| Error::InvalidArgument("callback is NULL".into()))?;
             let pattern = if pattern.is_null() { "*" } else { text(pattern, "pattern")? };
-            let cb = Callback { f, userdata };
-            c.client.subscribe(pattern, move |e| cb.event(e))
+            subscribe(&c.client, pattern, Callback { f, userdata })
         });
         made.unwrap_or_else(|e| {
             fail(e);
@@ -276,17 +286,8 @@ pub extern "C" fn ami_client_subscribe_batch(
     cb: ami_events_cb,
     userdata: *mut c_void,
 ) -> u64 {
-    guard(0, || {
-        let made = with_client(c, |c| {
-            let f = cb.ok_or_else(|| Error::InvalidArgument("callback is NULL".into()))?;
-            let pattern = if pattern.is_null() { "*" } else { text(pattern, "pattern")? };
-            let cb = Callback { f, userdata };
-            c.client.subscribe_batch(pattern, move |events| cb.events(events))
-        });
-        made.unwrap_or_else(|e| {
-            fail(e);
-            0
-        })
+    subscription(c, pattern, cb, userdata, |client, pattern, cb| {
+        client.subscribe_batch(pattern, move |events| cb.events(events))
     })
 }
 
