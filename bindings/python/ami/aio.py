@@ -12,7 +12,9 @@ events arrive through ``loop.add_reader`` on ``ami_client_event_fd``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Optional, Union
+import collections
+import threading
+from typing import Any, AsyncIterator, Deque, Optional, Tuple, Union
 
 from . import AmiError, Client, Headers, Message
 
@@ -24,6 +26,37 @@ class AsyncClient:
     def __init__(self, **options: Any):
         options.setdefault("event_queue", True)
         self.client = Client(**options)
+        # Results reach the event loop in batches: the library's thread
+        # queues them and wakes the loop once per batch, not per result.
+        self._results: Deque[Tuple[asyncio.Future, Union[Message, AmiError]]] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake_scheduled = False
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Union[Message, AmiError]) -> None:
+        """On the library's thread: queue a result, waking the loop if it is not yet coming."""
+        with self._lock:
+            self._results.append((future, result))
+            wake = not self._wake_scheduled
+            self._wake_scheduled = True
+        if wake:
+            try:
+                loop.call_soon_threadsafe(self._settle_all)
+            except RuntimeError:
+                pass  # the loop is closed: nobody awaits these any more
+
+    def _settle_all(self) -> None:
+        """On the event loop: settles every queued result."""
+        with self._lock:
+            results = list(self._results)
+            self._results.clear()
+            self._wake_scheduled = False
+        for future, result in results:
+            if future.done():
+                continue
+            if isinstance(result, AmiError):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -41,17 +74,8 @@ class AsyncClient:
         """Sends an action; the result (or the AmiError) comes back as the awaited value."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
-
-        def settle(result: Union[Message, AmiError]) -> None:
-            if future.done():
-                return
-            if isinstance(result, AmiError):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
-
         pairs = list(headers.items() if hasattr(headers, "items") else (headers or ())) + list(more.items())
-        self.client.send_async(name, pairs, lambda r: loop.call_soon_threadsafe(settle, r), wait_event=wait_event)
+        self.client.send_async(name, pairs, lambda r: self._deliver(loop, future, r), wait_event=wait_event)
         return await future
 
     async def next_event(self) -> Message:
