@@ -138,21 +138,34 @@ func fromC(p *C.struct_ami_message) *Message {
 	return m
 }
 
-// fromWire parses one message's wire text ("Name: value" lines).
+// fromWire parses one message's wire text ("Name: value" lines). The
+// strings share the text's memory: one allocation for the headers slice.
 func fromWire(text string) *Message {
-	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\r\n")+1)}
+	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\n")+1)}
 	for len(text) > 0 {
+		end := strings.IndexByte(text, '\n')
 		line := text
-		if i := strings.Index(text, "\r\n"); i >= 0 {
-			line, text = text[:i], text[i+2:]
+		if end >= 0 {
+			line, text = text[:end], text[end+1:]
 		} else {
 			text = ""
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
 		}
 		if line == "" {
 			continue
 		}
-		name, value, _ := strings.Cut(line, ": ")
-		m.Headers = append(m.Headers, Header{Name: name, Value: value})
+		colon := strings.IndexByte(line, ':')
+		if colon < 0 {
+			m.Headers = append(m.Headers, Header{Name: line})
+			continue
+		}
+		value := line[colon+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		m.Headers = append(m.Headers, Header{Name: line[:colon], Value: value})
 	}
 	return m
 }

@@ -354,3 +354,16 @@ func TestHostileServers(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestFromWireSplitsAsTheDecoderDoes(t *testing.T) {
+	m := fromWire("Event: X\r\nEmpty: \r\nNoSpace:v\r\nBare\r\nValue: a: b\r\nLast: z")
+	want := []Header{{"Event", "X"}, {"Empty", ""}, {"NoSpace", "v"}, {"Bare", ""}, {"Value", "a: b"}, {"Last", "z"}}
+	if len(m.Headers) != len(want) {
+		t.Fatalf("%+v", m.Headers)
+	}
+	for i, h := range want {
+		if m.Headers[i] != h {
+			t.Fatalf("header %d: %+v, want %+v", i, m.Headers[i], h)
+		}
+	}
+}
