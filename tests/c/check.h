@@ -49,11 +49,24 @@ static int checks_report(void) {
     return checks_failed == 0 ? 0 : 1;
 }
 
-typedef struct { pid_t pid; unsigned short port; } sim;
+typedef struct { pid_t pid; unsigned short port, http_port; } sim;
+
+/* Reads one line of the simulator's output; returns the port after its last ':'. */
+static unsigned short sim_line(int fd, const char *prefix) {
+    char line[128] = {0};
+    size_t n = 0;
+    while (n < sizeof line - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n') n++;
+    const char *colon = strrchr(line, ':');
+    if (strncmp(line, prefix, strlen(prefix)) != 0 || !colon) {
+        fprintf(stderr, "ami-sim did not start: '%s'\n", line);
+        exit(2);
+    }
+    return (unsigned short)atoi(colon + 1);
+}
 
 /* Starts $AMI_SIM on a free port with up to 6 extra arguments (NULL-ended). */
 static sim sim_start(const char *a1, const char *a2, const char *a3) {
-    sim s = {0, 0};
+    sim s = {0, 0, 0};
     const char *path = getenv("AMI_SIM");
     int fds[2];
     if (!path || pipe(fds) != 0) {
@@ -72,16 +85,10 @@ static sim sim_start(const char *a1, const char *a2, const char *a3) {
         _exit(127);
     }
     close(fds[1]);
-    char line[128] = {0};
-    size_t n = 0;
-    while (n < sizeof line - 1 && read(fds[0], line + n, 1) == 1 && line[n] != '\n') n++;
+    s.port = sim_line(fds[0], "listening on ");
+    int http = (a1 && strcmp(a1, "--http") == 0) || (a2 && strcmp(a2, "--http") == 0);
+    if (http) s.http_port = sim_line(fds[0], "http on ");
     close(fds[0]);
-    const char *colon = strrchr(line, ':');
-    if (strncmp(line, "listening on ", 13) != 0 || !colon) {
-        fprintf(stderr, "ami-sim did not start: '%s'\n", line);
-        exit(2);
-    }
-    s.port = (unsigned short)atoi(colon + 1);
     return s;
 }
 

@@ -526,6 +526,64 @@ static void test_free_from_callback(unsigned short port) {
     CHECK(atomic_load(&after_free_events) == 0); /* no callback after free */
 }
 
+/* AMI over HTTP through the C API, under the sanitizers: both paths, a
+ * wrong secret, a list, events through the long poll, a broken answer. */
+static atomic_int http_events;
+
+static void on_http_event(const ami_message *e, void *ud) {
+    (void)ud;
+    if (strcmp(ami_message_get(e, "UserEvent") ? ami_message_get(e, "UserEvent") : "", "OverHttp") == 0)
+        atomic_fetch_add(&http_events, 1);
+}
+
+static void test_http(void) {
+    sim s = sim_start("--http", "127.0.0.1:0", NULL);
+    const char *paths[] = {"/rawman", "/arawman"};
+    for (int i = 0; i < 2; i++) {
+        ami_options *o = ami_options_new();
+        CHECK_STATUS(ami_options_set(o, "transport", "http"), AMI_OK);
+        CHECK_STATUS(ami_options_set(o, "http_path", paths[i]), AMI_OK);
+        CHECK_STATUS(ami_options_set(o, "http_path", "/manager"), AMI_EINVAL);
+        CHECK_STATUS(ami_options_set(o, "action_timeout_ms", "2000"), AMI_OK);
+        ami_client *c = ami_client_new(o);
+        ami_options_free(o);
+        CHECK_STATUS(ami_client_connect(c, "127.0.0.1", s.http_port), AMI_OK);
+        CHECK(strncmp(ami_client_banner(c), "Asterisk/", 9) == 0);
+        CHECK_STATUS(ami_client_login(c, "admin", "wrong"), AMI_EAUTH);
+        CHECK_STATUS(ami_client_login(c, "admin", "admin"), AMI_OK);
+        atomic_store(&http_events, 0);
+        CHECK(ami_client_subscribe(c, "UserEvent", on_http_event, NULL) != 0);
+        ami_message *r = NULL;
+        CHECK_STATUS(ami_client_action(c, "QueueStatus", NULL, &r, -1), AMI_OK);
+        CHECK(r && ami_message_list_count(r) == 3);
+        ami_message_free(r);
+        const char *ue[] = {"UserEvent", "OverHttp", NULL};
+        for (int k = 0; k < 5; k++) {
+            CHECK_STATUS(ami_client_action(c, "UserEvent", ue, &r, -1), AMI_OK);
+            ami_message_free(r);
+        }
+        CHECK(wait_for(&http_events, 5, 5000) == 5);
+        const char *cut[] = {"Mode", "close-mid-message", NULL};
+        CHECK_STATUS(ami_client_action(c, "SimFault", cut, &r, -1), AMI_OK);
+        ami_message_free(r);
+        ami_message *ping = ami_message_new("Ping");
+        CHECK_STATUS(ami_client_send(c, ping, &r, -1), AMI_EDISCONNECTED);
+        CHECK_STATUS(ami_client_send(c, ping, &r, -1), AMI_OK); /* a fresh connection */
+        ami_message_free(r);
+        ami_message_free(ping);
+        CHECK_STATUS(ami_client_logoff(c), AMI_OK);
+        ami_client_free(c);
+    }
+    /* The TCP port is not HTTP. */
+    ami_options *o = ami_options_new();
+    ami_options_set(o, "transport", "http");
+    ami_client *c = ami_client_new(o);
+    ami_options_free(o);
+    CHECK_STATUS(ami_client_connect(c, "127.0.0.1", s.port), AMI_ENOTAMI);
+    ami_client_free(c);
+    sim_stop(s);
+}
+
 int main(void) {
     sim s = sim_start(NULL, NULL, NULL);
     test_library();
@@ -539,6 +597,7 @@ int main(void) {
     test_event_queue(s.port);
     test_free_with_actions_in_flight(s.port);
     test_free_from_callback(s.port);
+    test_http();
     sim_stop(s);
     return checks_report();
 }
