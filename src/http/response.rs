@@ -5,6 +5,8 @@ use super::HttpError;
 
 /// Largest response head (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
+/// Buffer capacity a connection keeps between responses.
+const KEPT_CAPACITY: usize = 64 * 1024;
 /// Most headers in a response head.
 const MAX_HEADERS: usize = 100;
 
@@ -116,6 +118,9 @@ impl ResponseDecoder {
         let mut response = head.response;
         response.body = self.buf[head.head_len..head.head_len + len].to_vec();
         self.buf.drain(..head.head_len + len);
+        if self.buf.is_empty() && self.buf.capacity() > KEPT_CAPACITY {
+            self.buf = Vec::new(); // a big body leaves no big buffer behind on a kept-alive connection
+        }
         response
     }
 
