@@ -366,6 +366,13 @@ impl Message {
         for f in self.fields() {
             check_header(self.span(f.name), self.span(f.value))?;
         }
+        self.write_as_is(out);
+        Ok(())
+    }
+
+    /// The wire form with no check: for a message that came off the wire,
+    /// handed on as it was received.
+    pub(crate) fn write_as_is(&self, out: &mut Vec<u8>) {
         out.reserve(self.buf.len() + 2);
         for f in self.fields() {
             out.extend_from_slice(self.span(f.name));
@@ -374,7 +381,6 @@ impl Message {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        Ok(())
     }
 
     /// The wire form as a new buffer.

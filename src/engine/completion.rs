@@ -26,7 +26,7 @@ impl<T> Oneshot<T> {
     /// Stores the value; a second completion is ignored.
     pub(crate) fn complete(&self, value: T) {
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() && !self.filled.load(Ordering::Acquire) {
+        if !self.filled.load(Ordering::Acquire) {
             *slot = Some(value);
             self.filled.store(true, Ordering::Release);
             self.ready.notify_all();

@@ -274,16 +274,21 @@ impl EventLoop {
     /// Starts a TCP connect to the next address, or fails the connect.
     pub(super) fn try_next_addr(&mut self, id: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
-        if conn.http.is_some() {
-            return self.http_try_next_addr(id);
-        }
         if let Some(mut old) = conn.stream.take() {
             let _ = self.poll.registry().deregister(old.tcp_mut());
         }
+        if let Some(http) = conn.http.as_mut() {
+            http.reset(self.poll.registry());
+        }
+        // AMI's stream is slot 0; over HTTP the first connection probes.
+        let slot = if conn.http.is_some() { http_link::PROBE } else { 0 };
         while let Some(addr) = conn.addrs.pop_front() {
-            match dial(self.poll.registry(), addr, http_link::token(id, 0), &conn.policy, &conn.host) {
+            match dial(self.poll.registry(), addr, http_link::token(id, slot), &conn.policy, &conn.host) {
                 Ok(t) => {
-                    conn.stream = Some(t);
+                    match conn.http.as_mut() {
+                        Some(http) => http.start_probe(addr, t, conn.client.limits),
+                        None => conn.stream = Some(t),
+                    }
                     conn.phase = Phase::Connecting;
                     return;
                 }

@@ -30,6 +30,8 @@ use crate::State;
 /// or the HTTP long poll; 1.. the HTTP action connections).
 const SLOT_BITS: u32 = 5;
 const POLLER: usize = 0;
+/// The slot of a link's first connection, then an action connection like the others.
+pub(super) const PROBE: usize = 1;
 /// `waitevent`'s timeout in seconds; Asterisk shortens it to the session's
 /// expiry less 10 s.
 const POLL_WAIT_SECS: u64 = 30;
@@ -163,6 +165,31 @@ impl HttpLink {
         Some(self.digest.as_mut()?.authorization("POST", &self.policy.path, &cnonce))
     }
 
+    /// Before a connect or reconnect: no socket, no session; requests held
+    /// by sockets go back to the front of the queue.
+    pub(super) fn reset(&mut self, registry: &mio::Registry) {
+        for (job, _) in self.drop_sockets(registry) {
+            self.queue.push_front(job);
+        }
+        self.cookie = None;
+        self.challenge = None;
+        self.digest = None;
+        self.poll_failures = 0;
+    }
+
+    /// The first connection of a link, on `stream` to `addr`: it asks a
+    /// `Ping` without credentials, whose answer shows that AMI is there
+    /// (and brings the cookie or the Digest challenge).
+    pub(super) fn start_probe(&mut self, addr: SocketAddr, stream: Transport, limits: Limits) {
+        let probe_id: Arc<str> = action_id::next().into();
+        let body = format!("action=Ping&actionid={probe_id}");
+        let mut socket = new_socket(stream, limits);
+        socket.out = http::request(&self.host, &self.policy.path, &body, None, None);
+        socket.job = Some(Job::new(probe_id, body, true));
+        self.addr = Some(addr);
+        self.sockets[PROBE] = Some(socket);
+    }
+
     /// Closes every socket; returns the jobs they carried, with whether their
     /// request may have reached the server.
     fn drop_sockets(&mut self, registry: &mio::Registry) -> Vec<(Job, bool)> {
@@ -203,41 +230,6 @@ fn is_probing(conn: &Conn) -> bool {
 }
 
 impl EventLoop {
-    /// The first connection of a link (connect and every reconnect): it
-    /// asks a `Ping` without credentials, whose answer shows that AMI is
-    /// there (and brings the cookie or the Digest challenge).
-    pub(super) fn http_try_next_addr(&mut self, id: u64) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
-        let Some(http) = conn.http.as_mut() else { return };
-        for (job, _) in http.drop_sockets(self.poll.registry()) {
-            http.queue.push_front(job);
-        }
-        http.cookie = None;
-        http.challenge = None;
-        http.digest = None;
-        http.poll_failures = 0;
-        while let Some(addr) = conn.addrs.pop_front() {
-            match dial(self.poll.registry(), addr, token(id, 1), &conn.policy, &conn.host) {
-                Ok(stream) => {
-                    let probe_id: Arc<str> = action_id::next().into();
-                    let body = format!("action=Ping&actionid={probe_id}");
-                    let mut socket = new_socket(stream, conn.client.limits);
-                    socket.out = http::request(&http.host, &http.policy.path, &body, None, None);
-                    socket.job = Some(Job::new(probe_id, body, true));
-                    http.addr = Some(addr);
-                    http.sockets[1] = Some(socket);
-                    conn.phase = Phase::Connecting;
-                    return;
-                }
-                Err(Dial::Io(e)) => conn.last_error = Some(format!("{addr}: {e}")),
-                Err(Dial::Setup(e)) => return self.disconnect(id, e),
-            }
-        }
-        let detail = conn.last_error.clone().unwrap_or_else(|| "no address".into());
-        let e = Error::Connect(format!("{}: {detail}", conn.target));
-        self.disconnect(id, e);
-    }
-
     pub(super) fn http_ready(&mut self, id: u64, slot: usize, writable: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         let Some(socket) = conn.http.as_mut().and_then(|h| h.sockets.get_mut(slot)?.as_mut()) else { return };
@@ -271,7 +263,7 @@ impl EventLoop {
         {
             let Some(conn) = self.conns.get_mut(&id) else { return };
             let probing = is_probing(conn);
-            let target = conn.target.clone();
+            let target = &conn.target;
             let Some(socket) = conn.http.as_mut().and_then(|h| h.sockets.get_mut(slot)?.as_mut()) else { return };
             if !socket.connected {
                 return;
@@ -294,7 +286,7 @@ impl EventLoop {
                                         (true, e) => e,
                                         (false, e) => Error::Protocol(e.to_string()),
                                     };
-                                    end = Some(Err(with_target(e, &target)));
+                                    end = Some(Err(with_target(e, target)));
                                     break 'reading;
                                 }
                             }
@@ -491,28 +483,46 @@ impl EventLoop {
         if busy || !http.polling || !http.policy.events || conn.phase != Phase::Open || conn.reconnecting || conn.paused {
             return;
         }
-        if http.sockets[POLLER].is_none() {
-            let Some(addr) = http.addr else { return };
-            match dial(self.poll.registry(), addr, token(id, POLLER), &conn.policy, &conn.host) {
-                Ok(stream) => http.sockets[POLLER] = Some(new_socket(stream, conn.client.limits)),
+        let poll_id: Arc<str> = action_id::next().into();
+        let body = format!("action=WaitEvent&timeout={POLL_WAIT_SECS}&actionid={poll_id}");
+        let deadline = Duration::from_secs(POLL_WAIT_SECS) + conn.policy.connect_timeout + Duration::from_secs(5);
+        http.poll_seq = self.timers.add(Instant::now() + deadline, TimerKind::HttpPoll { conn: id });
+        self.http_send_on(id, POLLER, Job::new(poll_id, body, true));
+    }
+
+    /// Sends `job` on `slot`, opening its connection first if need be (a
+    /// connection that cannot be opened means the server is gone: the job
+    /// goes back to the queue and the link is dropped).
+    fn http_send_on(&mut self, id: u64, slot: usize, mut job: Job) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let Some(http) = conn.http.as_mut() else { return };
+        if http.sockets[slot].is_none() {
+            let opened = match http.addr {
+                Some(addr) => dial(self.poll.registry(), addr, token(id, slot), &conn.policy, &conn.host),
+                None => Err(Dial::Io(io::Error::new(io::ErrorKind::NotConnected, "no address yet"))),
+            };
+            match opened {
+                Ok(stream) => http.sockets[slot] = Some(new_socket(stream, conn.client.limits)),
                 Err(e) => {
+                    if slot != POLLER {
+                        http.queue.push_front(job);
+                    }
                     let e = dial_error(e, &conn.target);
                     return self.disconnect(id, e);
                 }
             }
         }
-        let poll_id: Arc<str> = action_id::next().into();
-        let body = format!("action=WaitEvent&timeout={POLL_WAIT_SECS}&actionid={poll_id}");
-        let mut job = Job::new(poll_id, body, true);
         let auth = http.authorization(conn.login.as_ref());
         job.authorized = auth.is_some();
+        job.sent_at = Instant::now();
         let request = http::request(&http.host, &http.policy.path, &job.body, http.cookie.as_deref(), auth.as_deref());
-        let Some(socket) = http.sockets[POLLER].as_mut() else { return };
+        if let Some(p) = conn.pending.get_mut(&job.action_id) {
+            p.sent = true;
+        }
+        let Some(socket) = http.sockets[slot].as_mut() else { return };
         socket.out.extend_from_slice(&request);
         socket.job = Some(job);
-        let deadline = Duration::from_secs(POLL_WAIT_SECS) + conn.policy.connect_timeout + Duration::from_secs(5);
-        http.poll_seq = self.timers.add(Instant::now() + deadline, TimerKind::HttpPoll { conn: id });
-        self.http_flush_socket(id, POLLER);
+        self.http_flush_socket(id, slot);
     }
 
     /// The answer of a long poll: the session's events, then the next poll.
@@ -640,7 +650,7 @@ impl EventLoop {
         if is_probing(conn) {
             if !connected {
                 conn.last_error = Some(error.to_string());
-                return self.http_try_next_addr(id);
+                return self.try_next_addr(id);
             }
             return self.disconnect(id, error);
         }
@@ -690,28 +700,8 @@ impl EventLoop {
             }
             let idle = (1..http.sockets.len()).find(|&i| http.sockets[i].as_ref().is_some_and(|s| s.job.is_none()));
             let Some(slot) = idle.or_else(|| (1..http.sockets.len()).find(|&i| http.sockets[i].is_none())) else { return };
-            if http.sockets[slot].is_none() {
-                let Some(addr) = http.addr else { return };
-                match dial(self.poll.registry(), addr, token(id, slot), &conn.policy, &conn.host) {
-                    Ok(stream) => http.sockets[slot] = Some(new_socket(stream, conn.client.limits)),
-                    Err(e) => {
-                        let e = dial_error(e, &conn.target);
-                        return self.disconnect(id, e);
-                    }
-                }
-            }
-            let Some(mut job) = http.queue.pop_front() else { return };
-            let auth = http.authorization(conn.login.as_ref());
-            job.authorized = auth.is_some();
-            job.sent_at = Instant::now();
-            let request = http::request(&http.host, &http.policy.path, &job.body, http.cookie.as_deref(), auth.as_deref());
-            if let Some(p) = conn.pending.get_mut(&job.action_id) {
-                p.sent = true;
-            }
-            let Some(socket) = http.sockets[slot].as_mut() else { return };
-            socket.out.extend_from_slice(&request);
-            socket.job = Some(job);
-            self.http_flush_socket(id, slot);
+            let Some(job) = http.queue.pop_front() else { return };
+            self.http_send_on(id, slot, job);
         }
     }
 
@@ -749,13 +739,7 @@ impl EventLoop {
     pub(super) fn http_drop_link(&mut self, id: u64, reconnect: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         let Some(http) = conn.http.as_mut() else { return };
-        let mut unsent = Vec::new();
-        for (job, reached) in http.drop_sockets(self.poll.registry()) {
-            match reached {
-                true => {}
-                false => unsent.push(job),
-            }
-        }
+        let unsent: Vec<Job> = http.drop_sockets(self.poll.registry()).into_iter().filter(|(_, reached)| !reached).map(|(job, _)| job).collect();
         for job in unsent.into_iter().rev() {
             if let Some(p) = conn.pending.get_mut(&job.action_id) {
                 p.sent = false;

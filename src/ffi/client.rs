@@ -54,7 +54,7 @@ impl Callback<unsafe extern "C" fn(*const c_char, usize, usize, *mut c_void)> {
     fn events(&self, events: &[&Message]) {
         let mut wire = Vec::with_capacity(events.len() * 512);
         for e in events {
-            append_wire(e, &mut wire);
+            e.write_as_is(&mut wire);
         }
         // SAFETY: a valid function pointer from the caller; the text lives for the call.
         unsafe { (self.f)(wire.as_ptr().cast(), wire.len(), events.len(), self.userdata) }
@@ -368,7 +368,7 @@ pub extern "C" fn ami_client_next_events(
             }
             let mut wire = Vec::with_capacity(events.len() * 512);
             for e in &events {
-                append_wire(e, &mut wire);
+                e.write_as_is(&mut wire);
             }
             let (n, buffer) = (wire.len(), Box::into_raw(wire.into_boxed_slice()));
             // SAFETY: as above; the buffer is handed over, freed by ami_buffer_free.
@@ -439,14 +439,3 @@ const _STATE_VALUES_MATCH: () = {
     assert!(State::LoggedIn as i32 == ami_state::AMI_STATE_LOGGED_IN as i32);
 };
 
-/// An event's wire form as received, appended to `out`: `Name: value` lines
-/// and the blank line (no check refuses anything: it came off the wire).
-fn append_wire(m: &Message, out: &mut Vec<u8>) {
-    for i in 0..m.len() {
-        out.extend_from_slice(m.name_bytes_at(i).unwrap_or_default());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(m.value_bytes_at(i).unwrap_or_default());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-}

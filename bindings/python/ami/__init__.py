@@ -197,16 +197,11 @@ class Message(Mapping[str, str]):
         # cheaper than two ctypes calls per header.
         raw = lib.ami_message_to_string(ptr)
         try:
-            text = ctypes.string_at(raw).decode("utf-8", "surrogateescape")
+            m = cls._lazy(ctypes.string_at(raw).decode("utf-8", "surrogateescape"))
         finally:
             lib.ami_string_free(raw)
-        headers = []
-        for line in text.split("\r\n"):
-            if line:
-                name, _, value = line.partition(": ")
-                headers.append((name, value))
-        events = [cls._from_c(lib.ami_message_list_at(ptr, i)) for i in range(lib.ami_message_list_count(ptr))]
-        return cls(headers, events)
+        m.events = [cls._from_c(lib.ami_message_list_at(ptr, i)) for i in range(lib.ami_message_list_count(ptr))]
+        return m
 
     def __getitem__(self, name: str) -> str:
         if self._index_ is None and self._raw is not None:
