@@ -73,6 +73,10 @@ const NONE: u32 = u32::MAX;
 
 /// Which of `KNOWN` `name` is (case-insensitive).
 fn known_slot(name: &[u8]) -> Option<usize> {
+    // Every message asks this of each of its names: most differ in length.
+    if name.len() != 5 && name.len() != 8 {
+        return None;
+    }
     KNOWN.iter().position(|k| k.len() == name.len() && k.eq_ignore_ascii_case(name))
 }
 
@@ -151,7 +155,7 @@ impl Message {
     /// turns that byte into NUL.
     pub(crate) fn from_parts(text: &[u8], fields: &[Field]) -> Message {
         let table = fields.len() * ENTRY;
-        let mut buf = Vec::with_capacity(table + text.len());
+        let mut buf = super::recycle::buffer(table + text.len());
         for f in fields {
             buf.extend_from_slice(&f.encode());
         }
@@ -171,6 +175,11 @@ impl Message {
             }
         }
         m
+    }
+
+    /// The message's buffer, for [`super::recycle`].
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Records header `i` called `name` if it is the first of a known name.

@@ -3,6 +3,7 @@
 
 mod decoder;
 mod message;
+pub(crate) mod recycle;
 
 pub use decoder::{Decoder, Frame, Limits};
 pub use message::Message;

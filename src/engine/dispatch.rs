@@ -572,7 +572,7 @@ impl Dispatcher {
                 }
             }
         }
-        run.clear();
+        crate::codec::recycle::give(run);
     }
 }
 
