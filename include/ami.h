@@ -108,6 +108,33 @@ typedef enum ami_state {
 } ami_state;
 
 /*
+ Levels of log records (option `log_level`: `error`, `warn`, `info`,
+ `debug`, `trace`; each includes the ones before it).
+ */
+typedef enum ami_log_level {
+  /*
+   Failures: TLS, protocol errors, a server that is not AMI, a rejected login.
+   */
+  AMI_LOG_ERROR = 1,
+  /*
+   Lost connections, events dropped by the overflow policy, panics caught in callbacks.
+   */
+  AMI_LOG_WARN = 2,
+  /*
+   Connection state changes and reconnect attempts (the default level).
+   */
+  AMI_LOG_INFO = 3,
+  /*
+   Action timeouts.
+   */
+  AMI_LOG_DEBUG = 4,
+  /*
+   Every message read (`<- `) and written (`-> `), secrets as `********`.
+   */
+  AMI_LOG_TRACE = 5,
+} ami_log_level;
+
+/*
  An AMI client (opaque). Every function may be called from any thread.
  */
 typedef struct ami_client ami_client;
@@ -144,6 +171,13 @@ typedef void (*ami_events_cb)(const char *text, size_t len, size_t count, void *
  Receives state changes (`enum ami_state`) with the status that caused them.
  */
 typedef void (*ami_state_cb)(int state, int status, void *userdata);
+
+/*
+ Receives one log record: its `ami_log_level`, the client it is about
+ (`ami_client_id`; 0 for the library as a whole), its text (valid during
+ the call) and the `userdata` given to `ami_set_log_callback`.
+ */
+typedef void (*ami_log_cb)(int level, uint64_t client, const char *message, void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -274,6 +308,11 @@ void ami_buffer_free(char *text, size_t len);
 int ami_client_event_fd(const struct ami_client *c);
 
 /*
+ The client's number in log records (unique in the process; 0 for NULL).
+ */
+uint64_t ami_client_id(const struct ami_client *c);
+
+/*
  Events dropped by the `drop_oldest` overflow policy (0 for NULL).
  */
 uint64_t ami_client_dropped_events(const struct ami_client *c);
@@ -312,6 +351,21 @@ const char *ami_last_error(void);
  Frees a string the library returned as `char *`. NULL is a no-op.
  */
 void ami_string_free(char *s);
+
+/*
+ Sends the library's log records to `cb` (NULL: no records; the default,
+ so nothing is ever printed). Process-wide; replaces the previous callback.
+ Each client filters by its option `log_level` (default `info`).
+
+ The callback runs on the library's threads, often several at once: the
+ loop thread (`ami-engine`: connections, wire traffic, timeouts), the
+ dispatch threads (`ami-dispatch`: dropped events, panics in callbacks)
+ and, rarely, a thread calling into the library. No library lock is held
+ while it runs, but it holds up the thread that logs: it must be quick and
+ thread-safe, and must not make blocking calls (`ami_client_action`...),
+ which on the loop thread would wait for themselves.
+ */
+void ami_set_log_callback(ami_log_cb cb, void *userdata);
 
 /*
  A new action with the header `Action: <action>`. NULL (with

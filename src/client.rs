@@ -13,6 +13,7 @@ use crate::engine::{
 };
 use crate::error::{Error, Result};
 use crate::options::{Auth, Carrier, Options};
+use crate::logging::ami_log;
 
 /// Connection state (`enum ami_state` of the C API, same values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,11 +108,12 @@ impl Client {
             options.event_queue,
             options.dispatch_threads,
             Arc::clone(&engine),
+            options.log_level,
         )
         .map_err(|e| Error::Internal(format!("cannot create the event queue: {e}")))?;
         let limits = Limits { max_message: options.max_message_size, max_headers: options.max_headers };
         let budget = Budget::new(options.max_pending, options.max_pending_bytes);
-        let shared = Arc::new(ClientShared::new(id, dispatch, limits, budget));
+        let shared = Arc::new(ClientShared::new(id, dispatch, limits, budget, options.log_level));
         Ok(Client { shared, engine, options })
     }
 
@@ -207,6 +209,14 @@ impl Client {
     /// returns.
     pub fn login(&self, username: &str, secret: &str) -> Result<Message> {
         self.not_in_callback("login")?;
+        let result = self.try_login(username, secret);
+        if let Err(e) = &result {
+            ami_log!(self.shared.log, self.shared.id, Error, "login as {username:?} failed: {e}");
+        }
+        result
+    }
+
+    fn try_login(&self, username: &str, secret: &str) -> Result<Message> {
         if self.http_digest() {
             return self.digest_login(username, secret);
         }
@@ -426,6 +436,11 @@ impl Client {
     /// `event_queue`), for `poll`/`epoll`/asyncio. Owned by the client.
     pub fn event_fd(&self) -> Option<i32> {
         self.shared.dispatch.event_fd()
+    }
+
+    /// The client's number in log records (unique in the process).
+    pub fn id(&self) -> u64 {
+        self.shared.id
     }
 
     /// Events dropped by the `drop_oldest` overflow policy.

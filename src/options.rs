@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+pub use crate::logging::LogLevel;
 
 /// How the client logs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,9 @@ pub struct Options {
     pub max_pending: usize,
     /// Most bytes of those actions.
     pub max_pending_bytes: usize,
+    /// What this client logs (to `ami_set_log_callback`'s callback and the
+    /// `log` crate facade); `Trace` adds every message, secrets masked.
+    pub log_level: LogLevel,
 }
 
 impl Default for Options {
@@ -138,6 +142,7 @@ impl Default for Options {
             max_headers: 100_000,
             max_pending: 100_000,
             max_pending_bytes: 64 << 20,
+            log_level: LogLevel::Info,
         }
     }
 }
@@ -223,6 +228,7 @@ impl Options {
             "max_headers" => self.max_headers = count()?,
             "max_pending" => self.max_pending = count()?,
             "max_pending_bytes" => self.max_pending_bytes = count()?,
+            "log_level" => self.log_level = LogLevel::parse(value).ok_or_else(bad)?,
             "events" => return Err(bad()),
             _ => return Err(Error::InvalidArgument(format!("unknown option {key:?}"))),
         }

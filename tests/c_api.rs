@@ -33,6 +33,11 @@ fn classic_libami_api_every_function() {
 }
 
 #[test]
+fn c_log_callback_levels_wire_and_masked_secret() {
+    build_and_run("test_log");
+}
+
+#[test]
 fn both_c_apis_against_every_hostile_server() {
     build_and_run("test_hostile");
 }

@@ -18,6 +18,7 @@ use super::completion::ResponseCallback;
 use super::{Command, EngineShared};
 use crate::codec::Message;
 use crate::error::{Error, Result};
+use crate::logging::{LogLevel, ami_log};
 use crate::{Overflow, State};
 
 pub(crate) type EventCallback = Arc<dyn Fn(&Message) + Send + Sync>;
@@ -186,6 +187,8 @@ pub(crate) struct Dispatcher {
     /// Readable while pulled events wait (`ami_client_event_fd`).
     notify: Option<(UnixStream, UnixStream)>,
     engine: Arc<EngineShared>,
+    /// The client's `log_level`.
+    log: LogLevel,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -200,6 +203,7 @@ impl Dispatcher {
         pull_enabled: bool,
         pool_threads: usize,
         engine: Arc<EngineShared>,
+        log: LogLevel,
     ) -> std::io::Result<Arc<Dispatcher>> {
         let notify = if pull_enabled {
             let (rx, tx) = UnixStream::pair()?;
@@ -229,6 +233,7 @@ impl Dispatcher {
             closed: AtomicBool::new(false),
             notify,
             engine,
+            log,
         }))
     }
 
@@ -363,6 +368,7 @@ impl Dispatcher {
         let mut q = lock(&self.queues);
         let was_empty = q.pull.is_empty();
         let drop_oldest = self.overflow == Overflow::DropOldest;
+        let dropped_before = self.dropped.load(Ordering::Relaxed);
         for event in batch.drain(..) {
             if to_jobs {
                 if drop_oldest && q.job_events >= self.limit {
@@ -393,6 +399,11 @@ impl Dispatcher {
             if was_empty && !q.pull.is_empty() {
                 self.signal_fd(true);
             }
+        }
+        drop(q);
+        let dropped = self.dropped.load(Ordering::Relaxed) - dropped_before;
+        if dropped > 0 {
+            ami_log!(self.log, self.client_id, Warn, "the event queue is full: dropped the {dropped} oldest events (overflow drop_oldest)");
         }
     }
 
@@ -524,11 +535,11 @@ impl Dispatcher {
                 // response callbacks still owed run: they run exactly once.
                 Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
                 Job::Event(event) => run.push(event),
-                Job::Response(cb, result) => guard("response callback", || cb(result)),
+                Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || cb(result)),
                 Job::State(state, error) => {
                     let cb = lock(&self.state_callback).clone();
                     if let Some(cb) = cb {
-                        guard("state callback", || cb(state, error.as_ref()));
+                        guard(self.client_id, self.log, "state callback", || cb(state, error.as_ref()));
                     }
                 }
             }
@@ -558,7 +569,7 @@ impl Dispatcher {
             let name = event.event_name().unwrap_or("");
             for sub in subs.iter().filter(|s| s.pattern.matches(name)) {
                 if let EventSink::Each(cb) = &sub.callback {
-                    guard("event callback", || cb(event));
+                    guard(self.client_id, self.log, "event callback", || cb(event));
                 }
             }
             delivered += 1;
@@ -568,7 +579,7 @@ impl Dispatcher {
                 let picked: Vec<&Message> =
                     run[..delivered].iter().filter(|e| sub.pattern.matches(e.event_name().unwrap_or(""))).collect();
                 if !picked.is_empty() && !self.closed.load(Ordering::Acquire) {
-                    guard("event callback", || cb(&picked));
+                    guard(self.client_id, self.log, "event callback", || cb(&picked));
                 }
             }
         }
@@ -577,9 +588,9 @@ impl Dispatcher {
 }
 
 /// A panicking user callback must not take the dispatch thread down.
-fn guard(what: &str, f: impl FnOnce()) {
+fn guard(client: u64, log: LogLevel, what: &str, f: impl FnOnce()) {
     if catch_unwind(AssertUnwindSafe(f)).is_err() {
-        eprintln!("ami: a {what} panicked; the panic was caught");
+        ami_log!(log, client, Error, "a {what} panicked; the panic was caught");
     }
 }
 

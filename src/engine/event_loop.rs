@@ -22,6 +22,7 @@ use crate::codec::{CodecError, Decoder, Frame};
 use crate::transport::Transport;
 use crate::error::Error;
 use crate::State;
+use crate::logging::{LogLevel, ami_log};
 
 const WAKER: Token = Token(usize::MAX);
 /// Capacity of the command batch kept between wake-ups.
@@ -78,7 +79,7 @@ impl EventLoop {
             };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
-                    eprintln!("ami: poll failed: {e}");
+                    ami_log!(LogLevel::Warn, 0, Error, "the event loop stopped: poll failed: {e}");
                     break;
                 }
             }
@@ -423,6 +424,7 @@ impl EventLoop {
             conn.out_pos = 0;
             self.dirty.push(id);
         }
+        crate::logging::wire(conn.client.log, id, "->", &bytes);
         conn.out.extend_from_slice(&bytes);
     }
 
@@ -490,6 +492,7 @@ impl EventLoop {
             }
             TimerKind::Action { conn, id } => {
                 if let Some(c) = self.conns.get_mut(&conn) {
+                    ami_log!(c.client.log, conn, Debug, "no response to action {id:?} in time");
                     let e = Error::Timeout(format!("no response to action {id:?} in time"));
                     c.complete(&id, Err(e));
                 }
@@ -510,6 +513,13 @@ impl EventLoop {
     /// client can connect again.
     pub(super) fn disconnect(&mut self, id: u64, error: Error) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        match &error {
+            Error::Closed(_) => ami_log!(conn.client.log, id, Info, "{} closed: {error}", conn.target),
+            Error::Tls(_) | Error::Protocol(_) | Error::NotAmi(_) | Error::Auth(_) => {
+                ami_log!(conn.client.log, id, Error, "{error}")
+            }
+            _ => ami_log!(conn.client.log, id, Warn, "link lost: {error}"),
+        }
         if let Some(mut stream) = conn.stream.take() {
             let _ = self.poll.registry().deregister(stream.tcp_mut());
         }
@@ -606,6 +616,7 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
         match conn.decoder.next_frame() {
             Ok(None) => return Ok(()),
             Ok(Some(Frame::Banner(banner))) => {
+                ami_log!(conn.client.log, conn.client.id, Trace, "<- {banner}");
                 conn.phase = Phase::Open;
                 conn.ever_up = true;
                 *conn.client.banner.lock().unwrap_or_else(|p| p.into_inner()) = Some(banner.clone());
@@ -615,6 +626,7 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
                 }
             }
             Ok(Some(Frame::Message(msg))) => {
+                crate::logging::wire_message(conn.client.log, conn.client.id, &msg);
                 if let Some(event) = conn.route(msg) {
                     if wants_events {
                         batch.push(event);

@@ -279,7 +279,13 @@ impl EventLoop {
                         socket.decoder.feed(&buf[..n]);
                         loop {
                             match socket.decoder.next_response() {
-                                Ok(Some(r)) => responses.push(r),
+                                Ok(Some(r)) => {
+                                    if crate::logging::enabled(conn.client.log, crate::logging::LogLevel::Trace) {
+                                        let text = format!("{}\r\n\r\n", r.status_line());
+                                        crate::logging::wire(conn.client.log, id, "<-", &[text.as_bytes(), &r.body].concat());
+                                    }
+                                    responses.push(r)
+                                }
                                 Ok(None) => break,
                                 Err(e) => {
                                     let e = match (probing, Error::from(e)) {
@@ -519,6 +525,7 @@ impl EventLoop {
         if let Some(p) = conn.pending.get_mut(&job.action_id) {
             p.sent = true;
         }
+        crate::logging::wire(conn.client.log, id, "->", &request);
         let Some(socket) = http.sockets[slot].as_mut() else { return };
         socket.out.extend_from_slice(&request);
         socket.job = Some(job);

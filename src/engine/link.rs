@@ -15,6 +15,7 @@ use super::{Internal, Reply, action_id};
 use crate::codec::Message;
 use crate::error::Error;
 use crate::State;
+use crate::logging::ami_log;
 
 /// The delay before reconnect attempt `attempt` (0-based): exponential from
 /// `min`, capped at `max`, with ±25% jitter so that many clients of one
@@ -35,6 +36,7 @@ impl EventLoop {
         conn.client.set_state(State::Reconnecting, None);
         let delay = backoff(min, max, conn.attempts);
         conn.attempts = conn.attempts.saturating_add(1);
+        ami_log!(conn.client.log, id, Info, "reconnecting to {} in {} ms (attempt {})", conn.target, delay.as_millis(), conn.attempts);
         conn.reconnect_seq = self.timers.add(Instant::now() + delay, TimerKind::Reconnect { conn: id });
     }
 
@@ -94,6 +96,7 @@ impl EventLoop {
             }
             None => {
                 let Ok(bytes) = action.to_wire() else { return }; // our own headers are always valid
+                crate::logging::wire(conn.client.log, id, "->", &bytes);
                 conn.out.extend_from_slice(&bytes);
             }
         }
@@ -151,6 +154,7 @@ impl EventLoop {
         for (action_id, bytes) in std::mem::take(&mut conn.backlog) {
             if let Some(p) = conn.pending.get_mut(&action_id) {
                 p.sent = true; // still waiting: it did not time out meanwhile
+                crate::logging::wire(conn.client.log, id, "->", &bytes);
                 conn.out.extend_from_slice(&bytes);
             }
         }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::codec::Limits;
 use crate::error::{Error, Result};
 use crate::State;
+use crate::logging::{LogLevel, ami_log};
 
 pub(crate) use completion::{Internal, Oneshot, Reply, SpinPolicy};
 pub(crate) use budget::{Budget, Ticket};
@@ -219,12 +220,15 @@ pub(crate) struct ClientShared {
     pub(crate) budget: Arc<Budget>,
     /// Whether blocking sends spin for their answer.
     pub(crate) spin: SpinPolicy,
+    /// The client's `log_level`.
+    pub(crate) log: LogLevel,
 }
 
 impl ClientShared {
-    pub(crate) fn new(id: u64, dispatch: Arc<Dispatcher>, limits: Limits, budget: Arc<Budget>) -> ClientShared {
+    pub(crate) fn new(id: u64, dispatch: Arc<Dispatcher>, limits: Limits, budget: Arc<Budget>, log: LogLevel) -> ClientShared {
         ClientShared {
             id,
+            log,
             budget,
             spin: SpinPolicy::new(),
             state: AtomicU8::new(State::Disconnected as u8),
@@ -246,6 +250,10 @@ impl ClientShared {
             return;
         }
         self.state.store(state as u8, Ordering::Release);
+        match error {
+            Some(e) => ami_log!(self.log, self.id, Warn, "state {state:?}: {e}"),
+            None => ami_log!(self.log, self.id, Info, "state {state:?}"),
+        }
         self.dispatch.state_changed(state, error);
     }
 }

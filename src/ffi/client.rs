@@ -405,6 +405,12 @@ pub extern "C" fn ami_client_event_fd(c: *const ami_client) -> c_int {
     })
 }
 
+/// The client's number in log records (unique in the process; 0 for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_id(c: *const ami_client) -> u64 {
+    guard(0, || arg(c, "client").map_or(0, |c| c.client.id()))
+}
+
 /// Events dropped by the `drop_oldest` overflow policy (0 for NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_client_dropped_events(c: *const ami_client) -> u64 {

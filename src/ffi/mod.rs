@@ -6,6 +6,7 @@
 
 mod client;
 mod library;
+mod log;
 mod message;
 mod options;
 
@@ -17,6 +18,7 @@ use crate::error::{Error, Result};
 
 pub use client::*;
 pub use library::*;
+pub use log::*;
 pub use message::*;
 pub use options::*;
 
