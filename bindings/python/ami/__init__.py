@@ -12,12 +12,13 @@ checkout's ``target/release``, or the system's library path.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import ctypes
 import itertools
+import logging
 import sys
 import threading
-import traceback
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
@@ -275,12 +276,49 @@ def _action(name: str, headers: Headers, wait_event: Optional[str]) -> int:
     return ptr
 
 
+# --- log ----------------------------------------------------------------
+
+#: The library's records go here (``logging.getLogger("ami")``): state
+#: changes, lost links, reconnects, errors, dropped events and, at TRACE,
+#: every message on the wire with secrets masked. Silent until the program
+#: configures logging (a NullHandler, as libraries should).
+logger = logging.getLogger("ami")
+logger.addHandler(logging.NullHandler())
+
+#: Below DEBUG: the wire traffic.
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG, 5: TRACE}
+
+
+@_lib.LOG_CB
+def _on_log(level: int, client: int, text: bytes, _userdata: Any) -> None:
+    try:
+        logger.log(_LEVELS.get(level, logging.INFO), "%s", text.decode("utf-8", "replace"), extra={"ami_client": client})
+    except BaseException:  # noqa: BLE001 (nothing may unwind into the library's thread)
+        pass
+
+
+def _log_level() -> str:
+    """The ``log_level`` option matching the ``ami`` logger's level now."""
+    level = logger.getEffectiveLevel()
+    for limit, name in ((TRACE, "trace"), (logging.DEBUG, "debug"), (logging.INFO, "info"), (logging.WARNING, "warn"), (logging.ERROR, "error")):
+        if level <= limit:
+            return name
+    return "off"
+
+
+lib.ami_set_log_callback(_on_log, None)
+# The library's threads outlive the interpreter: stop calling into it first.
+atexit.register(lib.ami_set_log_callback, _lib.LOG_CB(), None)
+
+
 def _report(what: str, client: "Client") -> None:
-    """A callback raised: say so on stderr (never swallow it silently) and keep it."""
+    """A callback raised: keep the exception in ``callback_errors`` and log it
+    (never swallowed silently, never printed unasked)."""
     exc = sys.exc_info()[1]
     client.callback_errors.append(exc)  # type: ignore[arg-type]
-    print(f"ami: exception in {what}:", file=sys.stderr)
-    traceback.print_exc()
+    logger.error("exception in %s", what, exc_info=True)
 
 
 # --- client -------------------------------------------------------------
@@ -289,10 +327,14 @@ def _report(what: str, client: "Client") -> None:
 class Client:
     """An AMI client. Options are those of ``ami_options_set``, as keyword
     arguments (``action_timeout_ms=2000``, ``auth="md5"``, ``event_queue=True``).
-    Usable as a context manager; every method may be called from any thread."""
+    Usable as a context manager; every method may be called from any thread.
+    Without ``log_level``, the client logs what the ``ami`` logger's level
+    asks for at creation (``logging.getLogger("ami").setLevel(ami.TRACE)``:
+    every message on the wire)."""
 
     def __init__(self, **options: Any):
         opts = lib.ami_options_new()
+        options.setdefault("log_level", _log_level())
         try:
             for key, value in options.items():
                 if isinstance(value, bool):
@@ -499,6 +541,11 @@ class Client:
         if fd < 0:
             raise _error(1)
         return fd
+
+    @property
+    def id(self) -> int:
+        """The client's number in log records (``record.ami_client``)."""
+        return lib.ami_client_id(self._ptr) if self._ptr else 0
 
     @property
     def dropped_events(self) -> int:

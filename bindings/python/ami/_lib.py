@@ -21,6 +21,8 @@ STATE_CB = ctypes.CFUNCTYPE(None, c_int, c_int, c_void_p)
 # (text, len, count, userdata): a run of events in wire form. The text is a
 # c_void_p, read with string_at(text, len): it may hold NUL bytes.
 EVENTS_CB = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_size_t, ctypes.c_size_t, c_void_p)
+# (level, client id, text, userdata): one record of the library's log.
+LOG_CB = ctypes.CFUNCTYPE(None, c_int, c_uint64, c_char_p, c_void_p)
 
 
 def _candidates() -> List[str]:
@@ -29,7 +31,8 @@ def _candidates() -> List[str]:
     env = os.environ.get("AMI_LIBRARY")
     if env:
         found.append(env)
-    found += [str(p) for p in sorted(here.glob("libami.so*"))]
+    # The wheel's own copy (setuptools-rust names it after the extension).
+    found += [str(p) for p in sorted(here.glob("libami*.so*"))]
     # A checkout: bindings/python/ami -> target/release.
     repo = here.parent.parent.parent
     found += [str(repo / "target" / "release" / "libami.so"), str(repo / "target" / "debug" / "libami.so")]
@@ -94,6 +97,8 @@ _fn(
 _fn("ami_buffer_free", None, c_void_p, ctypes.c_size_t)
 _fn("ami_client_event_fd", c_int, c_void_p)
 _fn("ami_client_dropped_events", c_uint64, c_void_p)
+_fn("ami_client_id", c_uint64, c_void_p)
+_fn("ami_set_log_callback", None, LOG_CB, c_void_p)
 _fn("ami_client_logoff", c_int, c_void_p)
 _fn("ami_client_free", None, c_void_p)
 _fn("ami_message_new", c_void_p, c_char_p)
