@@ -23,12 +23,16 @@ install: all
 	install -m 644 $(BUILD_DIR)/libami.a $(DESTDIR)$(LIBDIR)/libami.a
 	install -m 644 include/ami.h $(DESTDIR)$(INCLUDEDIR)/ami.h
 	if [ -d include/ami ]; then install -d $(DESTDIR)$(INCLUDEDIR)/ami && install -m 644 include/ami/*.h $(DESTDIR)$(INCLUDEDIR)/ami/; fi
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ami.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' ami.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc
+	install -d $(DESTDIR)$(LIBDIR)/cmake/ami
+	for f in amiConfig.cmake amiConfigVersion.cmake; do \
+	  sed -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' cmake/$$f.in > $(DESTDIR)$(LIBDIR)/cmake/ami/$$f; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libami.so $(DESTDIR)$(LIBDIR)/libami.so.1 $(DESTDIR)$(LIBDIR)/libami.so.1.0.0
 	rm -f $(DESTDIR)$(LIBDIR)/libami.a $(DESTDIR)$(LIBDIR)/pkgconfig/ami.pc $(DESTDIR)$(INCLUDEDIR)/ami.h
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/ami
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ami $(DESTDIR)$(LIBDIR)/cmake/ami
 
 # Every test: Rust and C (cargo test), Python (pytest), Go (go test -race).
 test:
@@ -38,7 +42,7 @@ test:
 	@python3 -c 'import pytest' 2>/dev/null || { echo "make test: pytest is missing: python3 -m pip install pytest"; exit 1; }
 	cd bindings/python && python3 -m pytest -q tests
 	@command -v go >/dev/null || { echo "make test: go is missing: apt-get install golang-go"; exit 1; }
-	cd bindings/go && go vet ./... && go test -race -count=1 .
+	cd bindings/go && go vet -tags ami_checkout ./... && go test -tags ami_checkout -race -count=1 .
 
 examples:
 	$(MAKE) -C examples-c

@@ -10,4 +10,4 @@ target/release/c_bench "$port" "$n" 1000 | grep -E "raw|C callback"
 (cd bindings/python && python3 bench.py "$port" "$n")
 # asyncio: beside panoramisk when it is installed (pip install panoramisk)
 (cd bindings/python && python3 bench_asyncio.py "$port" 20000)
-(cd bindings/go && go run ./bench "$port" "$n")
+(cd bindings/go && go run -tags ami_checkout ./bench "$port" "$n")

@@ -7,17 +7,18 @@
 //	pong, err := c.Action(ctx, "Ping")
 //	for ev := range c.Events() { fmt.Println(ev.Get("Event")) }
 //
-// Build the library first (cargo build --release at the repository root);
-// the cgo flags point at ../../include and ../../target/release.
+// The package links the installed libami through pkg-config (make install
+// at the repository root, then PKG_CONFIG_PATH=<prefix>/lib/pkgconfig if the
+// prefix is not a system one). Inside the checkout, build with
+// -tags ami_checkout to link ../../target/release instead (cgo_checkout.go).
 package ami
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -Wl,-rpath,${SRCDIR}/../../target/release -lami
 #include <stdlib.h>
 #include "ami.h"
 
 void ami_go_response(int status, const struct ami_message *response, void *userdata);
+void ami_go_log(int level, uint64_t client, const char *message, void *userdata);
 */
 import "C"
 
@@ -25,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime/cgo"
 	"strconv"
@@ -178,6 +180,7 @@ type config struct {
 	login        bool
 	options      [][2]string
 	buffer       int
+	logger       *slog.Logger
 }
 
 // WithLogin logs in after connecting.
@@ -199,6 +202,48 @@ func WithEventBuffer(n int) Option {
 	return func(c *config) { c.buffer = n }
 }
 
+// WithLogger sends the client's log records to l: state changes, lost
+// links, reconnect attempts, errors, dropped events, and, when l is enabled
+// for LevelTrace, every message on the wire with secrets masked. The
+// client's log_level follows what l is enabled for (WithOption("log_level",
+// ...) overrides). Without it the client logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// LevelTrace is the slog level of wire records (below LevelDebug).
+const LevelTrace = slog.LevelDebug - 4
+
+// loggers maps a client's ami_client_id to its *slog.Logger.
+var (
+	loggers   sync.Map
+	logHookup sync.Once
+)
+
+// logLevelFor is the libami log_level that gives l what it is enabled for.
+func logLevelFor(l *slog.Logger) string {
+	ctx := context.Background()
+	for _, lv := range []struct {
+		level slog.Level
+		name  string
+	}{{LevelTrace, "trace"}, {slog.LevelDebug, "debug"}, {slog.LevelInfo, "info"}, {slog.LevelWarn, "warn"}, {slog.LevelError, "error"}} {
+		if l.Enabled(ctx, lv.level) {
+			return lv.name
+		}
+	}
+	return "off"
+}
+
+//export goLog
+func goLog(level C.int, client C.uint64_t, message *C.char) {
+	l, ok := loggers.Load(uint64(client))
+	if !ok {
+		return
+	}
+	lv := map[C.int]slog.Level{1: slog.LevelError, 2: slog.LevelWarn, 3: slog.LevelInfo, 4: slog.LevelDebug, 5: LevelTrace}[level]
+	l.(*slog.Logger).Log(context.Background(), lv, C.GoString(message), "ami_client", uint64(client))
+}
+
 // Client is a connection to an AMI server, safe for concurrent use.
 type Client struct {
 	mu     sync.RWMutex // held for reading while the C handle is in use
@@ -207,6 +252,8 @@ type Client struct {
 	// quit ends the goroutine that moves events from libami's queue to Events.
 	quit chan struct{}
 	once sync.Once
+	// id is the client's ami_client_id while it has a logger (else 0).
+	id uint64
 }
 
 // Dial connects to addr ("host:port"), logs in if WithLogin is given, and
@@ -226,9 +273,16 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	copts := C.ami_options_new()
 	defer C.ami_options_free(copts)
+	settings := cfg.options
+	if cfg.logger != nil {
+		// First, so that a log_level of WithOption wins.
+		settings = append([][2]string{{"log_level", logLevelFor(cfg.logger)}}, settings...)
+	} else {
+		settings = append([][2]string{{"log_level", "off"}}, settings...)
+	}
 	// Events are taken from libami's queue in batches: one cgo call for
 	// many events, rather than a callback into Go for each.
-	for _, kv := range append(cfg.options, [2]string{"event_queue", "1"}) {
+	for _, kv := range append(settings, [2]string{"event_queue", "1"}) {
 		k, v := C.CString(kv[0]), C.CString(kv[1])
 		status := C.ami_options_set(copts, k, v)
 		C.free(unsafe.Pointer(k))
@@ -240,6 +294,11 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	cl := &Client{c: C.ami_client_new(copts), events: make(chan *Message, cfg.buffer), quit: make(chan struct{})}
 	if cl.c == nil {
 		return nil, check(99)
+	}
+	if cfg.logger != nil {
+		cl.id = uint64(C.ami_client_id(cl.c))
+		loggers.Store(cl.id, cfg.logger)
+		logHookup.Do(func() { C.ami_set_log_callback(C.ami_log_cb(C.ami_go_log), nil) })
 	}
 	go cl.pump()
 
@@ -450,6 +509,9 @@ func (cl *Client) Close() error {
 		cl.mu.Unlock()
 		if c != nil {
 			C.ami_client_free(c) // every callback has run when this returns
+		}
+		if cl.id != 0 {
+			loggers.Delete(cl.id)
 		}
 		close(cl.quit) // the pump closes Events as it ends
 	})
