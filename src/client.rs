@@ -289,7 +289,9 @@ impl Client {
             let (id, body) = crate::http::form_with_id(action, action_id::next)?;
             return Ok((id, body.into_bytes()));
         }
-        let mut bytes = action.to_wire()?;
+        // Room for a generated ActionID line too: most actions are small.
+        let mut bytes = Vec::with_capacity(128);
+        action.write_to(&mut bytes)?;
         let id: Arc<str> = match action.action_id() {
             Some(id) if !id.is_empty() => id.into(),
             _ => {

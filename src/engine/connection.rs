@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::action_id::IdHash;
+use super::completion::ResponseCallback;
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
 use crate::codec::{Decoder, Limits, Message};
 use crate::error::{Error, Result};
@@ -49,7 +51,10 @@ pub(super) struct Conn {
     pub(super) decoder: Decoder,
     pub(super) out: Vec<u8>,
     pub(super) out_pos: usize,
-    pub(super) pending: HashMap<Arc<str>, Pending>,
+    pub(super) pending: HashMap<Arc<str>, Pending, IdHash>,
+    /// While a read is routed: callback results waiting to go to the
+    /// dispatcher together, under one lock (see `Conn::finish`).
+    pub(super) done: Option<Vec<(ResponseCallback, Result<Message>)>>,
     /// The blocked `connect` call, until the banner arrives.
     pub(super) connect: Option<Arc<Oneshot<Result<String>>>>,
     /// Identifies the current connect attempt (its timer and resolver).
@@ -94,7 +99,8 @@ impl Conn {
             decoder: Decoder::client(limits),
             out: Vec::new(),
             out_pos: 0,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
+            done: None,
             connect: None,
             connect_seq: 0,
             addrs: VecDeque::new(),
@@ -131,6 +137,18 @@ impl Conn {
         self.client.limits
     }
 
+    /// Routes the messages of a read with callback results held back, then
+    /// hands them to the dispatcher at once: one lock and one wake-up for a
+    /// read's worth of answers rather than one per answer.
+    pub(super) fn batch_responses<T>(&mut self, route: impl FnOnce(&mut Conn) -> T) -> T {
+        self.done = Some(Vec::new());
+        let out = route(self);
+        if let Some(done) = self.done.take() {
+            self.client.dispatch.push_responses(done);
+        }
+        out
+    }
+
     /// Completes one pending action, exactly once (it leaves the map).
     pub(super) fn complete(&mut self, id: &str, result: Result<Message>) {
         if let Some(p) = self.pending.remove(id) {
@@ -143,9 +161,10 @@ impl Conn {
     fn finish(&mut self, pending: Pending, result: Result<Message>) {
         let Pending { reply, ticket, .. } = pending;
         drop(ticket);
-        match reply {
-            Reply::Internal(kind) => self.internal.push((kind, result)),
-            reply => reply.complete(result, &self.client.dispatch),
+        match (reply, self.done.as_mut()) {
+            (Reply::Internal(kind), _) => self.internal.push((kind, result)),
+            (Reply::Callback(cb), Some(done)) => done.push((cb, result)),
+            (reply, _) => reply.complete(result, &self.client.dispatch),
         }
     }
 

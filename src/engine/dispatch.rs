@@ -319,6 +319,23 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Queues the callbacks of several completed actions, in order, under one lock.
+    pub(crate) fn push_responses(&self, done: Vec<(ResponseCallback, Result<Message>)>) {
+        if done.is_empty() {
+            return;
+        }
+        let mut q = lock(&self.queues);
+        if q.closed && !q.scheduled {
+            drop(q);
+            for (cb, result) in done {
+                cb(result); // nothing will ever run them otherwise
+            }
+            return;
+        }
+        q.jobs.extend(done.into_iter().map(|(cb, result)| Job::Response(cb, result)));
+        self.schedule(&mut q);
+    }
+
     /// Queues a response callback (a callback-style action completed).
     pub(crate) fn push_response(&self, cb: ResponseCallback, result: Result<Message>) {
         let mut q = lock(&self.queues);

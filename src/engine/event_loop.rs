@@ -363,7 +363,7 @@ impl EventLoop {
                     break;
                 }
             }
-            if let Err(e) = drain_frames(conn, &mut self.batch) {
+            if let Err(e) = conn.batch_responses(|conn| drain_frames(conn, &mut self.batch)) {
                 failure = Some(e);
                 break;
             }

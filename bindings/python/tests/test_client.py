@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import logging
 import os
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def test_subscribe_in_order_and_unsubscribe(sim):
         assert len(got) == 50
 
 
-def test_a_raising_callback_is_reported_not_swallowed(sim, capfd):
+def test_a_raising_callback_is_reported_not_swallowed(sim, caplog, capfd):
+    caplog.set_level(logging.ERROR, logger="ami")
     with logged_in(sim) as c:
         calls = []
 
@@ -127,7 +129,10 @@ def test_a_raising_callback_is_reported_not_swallowed(sim, capfd):
             time.sleep(0.01)
         assert len(calls) == 2  # delivery went on
         assert [str(e) for e in c.callback_errors] == ["boom in callback"] * 2
-    assert "boom in callback" in capfd.readouterr().err
+    # Logged with its traceback, printed nowhere unasked.
+    reported = [r for r in caplog.records if r.name == "ami" and r.exc_info and "boom in callback" in str(r.exc_info[1])]
+    assert len(reported) == 2 and all(r.levelno == logging.ERROR for r in reported)
+    assert capfd.readouterr().err == ""
 
 
 def test_send_async_runs_once(sim):
