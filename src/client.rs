@@ -9,6 +9,7 @@ use crate::codec::{Limits, Message};
 use crate::engine::dispatch::{EventSink, Pattern};
 use crate::engine::{
     self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
+    ResponseCallback,
     action_id,
 };
 use crate::error::{Error, Result};
@@ -290,7 +291,7 @@ impl Client {
             return Ok((id, body.into_bytes()));
         }
         // Room for a generated ActionID line too: most actions are small.
-        let mut bytes = Vec::with_capacity(128);
+        let mut bytes = crate::codec::recycle::buffer(128);
         action.write_to(&mut bytes)?;
         let id: Arc<str> = match action.action_id() {
             Some(id) if !id.is_empty() => id.into(),
@@ -370,7 +371,18 @@ impl Client {
         callback: impl FnOnce(Result<Message>) + Send + 'static,
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, timeout, Reply::Callback(Box::new(callback)), false)
+        self.submit(action, timeout, Reply::Callback(ResponseCallback::Owned(Box::new(callback))), false)
+    }
+
+    /// [`Client::send_async`] for a callback that only looks at the result
+    /// (the C API's): the response's buffer is used again afterwards.
+    pub(crate) fn send_async_borrowed(
+        &self,
+        action: &Message,
+        callback: impl FnOnce(&Result<Message>) + Send + 'static,
+    ) -> Result<()> {
+        self.shared.dispatch.prepare_responses()?;
+        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(Box::new(callback))), false)
     }
 
     /// Builds and sends an action from a name and header pairs.

@@ -1,29 +1,41 @@
-//! Message buffers handed back from the threads that drop messages in bulk
-//! (the dispatch pool, after a run of callbacks) to the thread that decodes
-//! them (the loop). glibc's malloc serves such a producer/consumer pair
-//! badly: every free on the consumer takes the producer arena's lock, every
-//! malloc on the producer misses its thread cache. Measured on the event
-//! flood, the frees alone were a third of the dispatch thread's time.
+//! Byte buffers passed between the library's threads for use again, rather
+//! than freed on one thread after being allocated on another: glibc's
+//! malloc serves that pattern badly (every free takes the allocating arena's
+//! lock, every malloc on the allocating thread misses its cache). Measured
+//! on the event flood, those frees were a third of the dispatch thread's
+//! time; on pipelined actions, malloc and free were the top entries of all
+//! three threads (caller, loop, dispatch).
+//!
+//! The flows: the dispatch pool gives back the buffers of messages it has
+//! delivered (events, and responses a C callback only looked at), the loop
+//! takes them to decode into; the loop gives back an action's wire bytes
+//! once copied to the socket's buffer, the sending threads take them.
+//!
+//! Each thread keeps a few buffers of its own and trades with the shared
+//! stock in bunches, so most takes and gives touch no lock.
 
 use std::cell::RefCell;
 use std::sync::Mutex;
 
 use super::Message;
 
-/// Spare buffers kept for the process (at most `MAX_SPARE` x `MAX_SIZE`:
-/// 2 MiB; a typical event's buffer is under 1 KiB).
+/// Buffers in the shared stock at most (each at most `MAX_SIZE`: 2 MiB in
+/// all at worst; a typical event or action is well under 1 KiB).
 const MAX_SPARE: usize = 512;
 /// Larger buffers go back to the allocator: they are rare and would pin memory.
 const MAX_SIZE: usize = 4096;
+/// A thread's own buffers at most; past it, `BUNCH` go to the stock.
+const LOCAL_MAX: usize = 2 * BUNCH;
+/// How many buffers move between a thread and the stock at once.
+const BUNCH: usize = 32;
 
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// The decoding thread's share, refilled from `SPARE` under one lock.
     static LOCAL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty buffer with room for `len` bytes, a spare one when there is one.
+/// An empty buffer with room for `len` bytes, a used one when there is one.
 pub(crate) fn buffer(len: usize) -> Vec<u8> {
     if len > MAX_SIZE {
         return Vec::with_capacity(len);
@@ -32,8 +44,9 @@ pub(crate) fn buffer(len: usize) -> Vec<u8> {
         .try_with(|local| {
             let mut local = local.borrow_mut();
             if local.is_empty() {
-                let mut spare = SPARE.lock().unwrap_or_else(|p| p.into_inner());
-                std::mem::swap(&mut *local, &mut *spare);
+                let mut stock = SPARE.lock().unwrap_or_else(|p| p.into_inner());
+                let from = stock.len().saturating_sub(BUNCH);
+                local.extend(stock.drain(from..));
             }
             local.pop()
         })
@@ -48,22 +61,30 @@ pub(crate) fn buffer(len: usize) -> Vec<u8> {
     }
 }
 
-/// Takes the buffers of `run`'s messages for later decoding (under one
-/// lock), leaving `run` empty; what does not fit is freed as usual.
-pub(crate) fn give(run: &mut Vec<Message>) {
-    if run.is_empty() {
+/// Keeps `buf` for a later [`buffer`] (or frees it when it is too large or
+/// the stock is full).
+pub(crate) fn give_buffer(mut buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > MAX_SIZE {
         return;
     }
-    let mut spare = SPARE.lock().unwrap_or_else(|p| p.into_inner());
+    buf.clear();
+    let _ = LOCAL.try_with(|local| {
+        let mut local = local.borrow_mut();
+        local.push(buf);
+        if local.len() >= LOCAL_MAX {
+            let mut stock = SPARE.lock().unwrap_or_else(|p| p.into_inner());
+            let room = MAX_SPARE.saturating_sub(stock.len()).min(BUNCH);
+            let from = local.len() - room;
+            stock.extend(local.drain(from..));
+            local.truncate(LOCAL_MAX - BUNCH); // the rest are freed
+        }
+    });
+}
+
+/// Keeps the buffers of `run`'s messages, leaving `run` empty.
+pub(crate) fn give(run: &mut Vec<Message>) {
     for message in run.drain(..) {
-        if spare.len() >= MAX_SPARE {
-            break; // the rest drop with the drain
-        }
-        let mut buf = message.into_buffer();
-        if buf.capacity() > 0 && buf.capacity() <= MAX_SIZE {
-            buf.clear();
-            spare.push(buf);
-        }
+        give_buffer(message.into_buffer());
     }
 }
 
@@ -81,5 +102,16 @@ mod tests {
             let b = buffer(want);
             assert!(b.is_empty() && b.capacity() >= want);
         }
+    }
+
+    #[test]
+    fn a_thread_holds_a_bounded_number() {
+        for _ in 0..10 * LOCAL_MAX {
+            give_buffer(Vec::with_capacity(100));
+        }
+        assert!(LOCAL.with(|l| l.borrow().len()) < LOCAL_MAX);
+        assert!(SPARE.lock().unwrap().len() <= MAX_SPARE);
+        give_buffer(Vec::with_capacity(MAX_SIZE + 1)); // freed, not kept
+        assert!(LOCAL.with(|l| l.borrow().iter().all(|b| b.capacity() <= MAX_SIZE)));
     }
 }

@@ -94,7 +94,29 @@ impl SpinPolicy {
     }
 }
 
-pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<Message>) + Send>;
+/// A callback-style action's continuation: `Owned` takes the result (the
+/// Rust API), `Borrowed` only looks at it (the C API, whose response lives
+/// for the call), so that its message buffer can serve again.
+pub(crate) enum ResponseCallback {
+    Owned(Box<dyn FnOnce(Result<Message>) + Send>),
+    Borrowed(Box<dyn FnOnce(&Result<Message>) + Send>),
+}
+
+impl ResponseCallback {
+    /// Runs it; returns the message when the callback did not keep it.
+    pub(crate) fn call(self, result: Result<Message>) -> Option<Message> {
+        match self {
+            ResponseCallback::Owned(f) => {
+                f(result);
+                None
+            }
+            ResponseCallback::Borrowed(f) => {
+                f(&result);
+                result.ok()
+            }
+        }
+    }
+}
 
 /// Actions the loop sends on its own behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +152,9 @@ impl Reply {
     pub(crate) fn complete_here(self, result: Result<Message>) {
         match self {
             Reply::Wait(slot) => slot.complete(result),
-            Reply::Callback(cb) => cb(result),
+            Reply::Callback(cb) => {
+                cb.call(result);
+            }
             Reply::Internal(_) => {}
         }
     }

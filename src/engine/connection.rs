@@ -54,7 +54,8 @@ pub(super) struct Conn {
     pub(super) pending: HashMap<Arc<str>, Pending, IdHash>,
     /// While a read is routed: callback results waiting to go to the
     /// dispatcher together, under one lock (see `Conn::finish`).
-    pub(super) done: Option<Vec<(ResponseCallback, Result<Message>)>>,
+    pub(super) done: Vec<(ResponseCallback, Result<Message>)>,
+    pub(super) batching: bool,
     /// The blocked `connect` call, until the banner arrives.
     pub(super) connect: Option<Arc<Oneshot<Result<String>>>>,
     /// Identifies the current connect attempt (its timer and resolver).
@@ -100,7 +101,8 @@ impl Conn {
             out: Vec::new(),
             out_pos: 0,
             pending: HashMap::default(),
-            done: None,
+            done: Vec::new(),
+            batching: false,
             connect: None,
             connect_seq: 0,
             addrs: VecDeque::new(),
@@ -141,11 +143,10 @@ impl Conn {
     /// hands them to the dispatcher at once: one lock and one wake-up for a
     /// read's worth of answers rather than one per answer.
     pub(super) fn batch_responses<T>(&mut self, route: impl FnOnce(&mut Conn) -> T) -> T {
-        self.done = Some(Vec::new());
+        self.batching = true;
         let out = route(self);
-        if let Some(done) = self.done.take() {
-            self.client.dispatch.push_responses(done);
-        }
+        self.batching = false;
+        self.client.dispatch.push_responses(&mut self.done);
         out
     }
 
@@ -161,10 +162,10 @@ impl Conn {
     fn finish(&mut self, pending: Pending, result: Result<Message>) {
         let Pending { reply, ticket, .. } = pending;
         drop(ticket);
-        match (reply, self.done.as_mut()) {
-            (Reply::Internal(kind), _) => self.internal.push((kind, result)),
-            (Reply::Callback(cb), Some(done)) => done.push((cb, result)),
-            (reply, _) => reply.complete(result, &self.client.dispatch),
+        match reply {
+            Reply::Internal(kind) => self.internal.push((kind, result)),
+            Reply::Callback(cb) if self.batching => self.done.push((cb, result)),
+            reply => reply.complete(result, &self.client.dispatch),
         }
     }
 

@@ -320,19 +320,20 @@ impl Dispatcher {
     }
 
     /// Queues the callbacks of several completed actions, in order, under one lock.
-    pub(crate) fn push_responses(&self, done: Vec<(ResponseCallback, Result<Message>)>) {
+    /// Leaves `done` empty (its room kept for the next read).
+    pub(crate) fn push_responses(&self, done: &mut Vec<(ResponseCallback, Result<Message>)>) {
         if done.is_empty() {
             return;
         }
         let mut q = lock(&self.queues);
         if q.closed && !q.scheduled {
             drop(q);
-            for (cb, result) in done {
-                cb(result); // nothing will ever run them otherwise
+            for (cb, result) in done.drain(..) {
+                cb.call(result); // nothing will ever run them otherwise
             }
             return;
         }
-        q.jobs.extend(done.into_iter().map(|(cb, result)| Job::Response(cb, result)));
+        q.jobs.extend(done.drain(..).map(|(cb, result)| Job::Response(cb, result)));
         self.schedule(&mut q);
     }
 
@@ -341,7 +342,7 @@ impl Dispatcher {
         let mut q = lock(&self.queues);
         if q.closed && !q.scheduled {
             drop(q);
-            cb(result); // nothing will ever run it otherwise
+            cb.call(result); // nothing will ever run it otherwise
             return;
         }
         q.jobs.push_back(Job::Response(cb, result));
@@ -509,7 +510,7 @@ impl Dispatcher {
         drop(q);
         for job in rest {
             if let Job::Response(cb, result) = job {
-                let _ = catch_unwind(AssertUnwindSafe(|| cb(result)));
+                let _ = catch_unwind(AssertUnwindSafe(|| cb.call(result)));
             }
         }
     }
@@ -543,6 +544,8 @@ impl Dispatcher {
         // Consecutive events run together, so that batch subscriptions get
         // them in one call; anything else first ends the run (order kept).
         let mut run: Vec<Message> = Vec::new();
+        // Responses the callbacks did not keep: their buffers serve again.
+        let mut spent: Vec<Message> = Vec::new();
         for job in jobs {
             if !matches!(job, Job::Event(_)) {
                 self.run_events(&mut run, &mut version, &mut subs);
@@ -552,7 +555,9 @@ impl Dispatcher {
                 // response callbacks still owed run: they run exactly once.
                 Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
                 Job::Event(event) => run.push(event),
-                Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || cb(result)),
+                Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || {
+                    spent.extend(cb.call(result));
+                }),
                 Job::State(state, error) => {
                     let cb = lock(&self.state_callback).clone();
                     if let Some(cb) = cb {
@@ -562,6 +567,7 @@ impl Dispatcher {
             }
         }
         self.run_events(&mut run, &mut version, &mut subs);
+        crate::codec::recycle::give(&mut spent);
     }
 }
 

@@ -426,6 +426,7 @@ impl EventLoop {
         }
         crate::logging::wire(conn.client.log, id, "->", &bytes);
         conn.out.extend_from_slice(&bytes);
+        crate::codec::recycle::give_buffer(bytes); // the sender's next action takes it
     }
 
     pub(super) fn flush_dirty(&mut self) {

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::State;
 use crate::logging::{LogLevel, ami_log};
 
-pub(crate) use completion::{Internal, Oneshot, Reply, SpinPolicy};
+pub(crate) use completion::{Internal, Oneshot, Reply, ResponseCallback, SpinPolicy};
 pub(crate) use budget::{Budget, Ticket};
 pub(crate) use dispatch::Dispatcher;
 

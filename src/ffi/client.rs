@@ -62,8 +62,8 @@ impl Callback<unsafe extern "C" fn(*const c_char, usize, usize, *mut c_void)> {
 }
 
 impl Callback<unsafe extern "C" fn(c_int, *const ami_message, *mut c_void)> {
-    fn response(&self, result: Result<Message>) {
-        let (status, m) = match &result {
+    fn response(&self, result: &Result<Message>) {
+        let (status, m) = match result {
             Ok(m) => (0, ami_message::borrowed(m)),
             Err(e) => (fail(e.clone()), std::ptr::null()),
         };
@@ -193,7 +193,7 @@ pub extern "C" fn ami_client_send_async(
             match cb {
                 Some(f) => {
                     let cb = Callback { f, userdata };
-                    c.client.send_async(action, move |r| cb.response(r))
+                    c.client.send_async_borrowed(action, move |r| cb.response(r))
                 }
                 None => c.client.send_async(action, |_| {}),
             }
