@@ -255,8 +255,8 @@ uint64_t ami_client_subscribe(struct ami_client *c,
 
 /*
  As `ami_client_subscribe`, but the matching events of each dispatch run
- come in one call of `cb`, in order, in wire form: one call for many
- events, for bindings whose every call costs (Python's ctypes).
+ (up to 256 events) come in one call of `cb`, in order, in wire form: one
+ call for many events, for bindings whose every call costs (Python's ctypes).
  */
 uint64_t ami_client_subscribe_batch(struct ami_client *c,
                                     const char *pattern,

@@ -39,6 +39,12 @@ thread_local! {
     static DISPATCHING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// A job queue with room for more than this is freed rather than kept.
+const SPARE_JOBS_MAX: usize = 1 << 16;
+
+/// Most events one batch subscription call gets (`ami_events_cb`).
+const RUN_MAX: usize = 256;
+
 /// Dispatch threads when no client asks for more (option `dispatch_threads`).
 pub(crate) const DEFAULT_POOL_THREADS: usize = 4;
 
@@ -147,6 +153,8 @@ enum Job {
 #[derive(Default)]
 struct Queues {
     jobs: VecDeque<Job>,
+    /// The emptied queue of the last batch, for `jobs` to become next.
+    spare_jobs: VecDeque<Job>,
     /// How many of `jobs` are events (only events are ever dropped).
     job_events: usize,
     pull: VecDeque<Message>,
@@ -518,17 +526,24 @@ impl Dispatcher {
     /// Runs what the client has queued, on a pool thread; then leaves the
     /// pool, or goes to the back of its queue when more came meanwhile.
     fn run_batch(self: Arc<Self>) {
-        let jobs = {
+        let mut jobs = {
             let mut q = lock(&self.queues);
             q.job_events = 0;
-            let jobs = std::mem::take(&mut q.jobs);
+            // The loop goes on filling the queue the last batch emptied:
+            // no growing a fresh one from nothing (copies, and big blocks
+            // mapped and unmapped) on every batch.
+            let spare = std::mem::take(&mut q.spare_jobs);
+            let jobs = std::mem::replace(&mut q.jobs, spare);
             self.resume_if_room(&mut q);
             jobs
         };
         DISPATCHING.with(|d| d.set(self.client_id));
-        self.run_jobs(jobs);
+        self.run_jobs(&mut jobs);
         DISPATCHING.with(|d| d.set(0));
         let mut q = lock(&self.queues);
+        if jobs.capacity() <= SPARE_JOBS_MAX {
+            q.spare_jobs = jobs;
+        }
         if q.jobs.is_empty() {
             q.scheduled = false;
             self.unscheduled.notify_all();
@@ -537,7 +552,7 @@ impl Dispatcher {
         }
     }
 
-    fn run_jobs(&self, jobs: VecDeque<Job>) {
+    fn run_jobs(&self, jobs: &mut VecDeque<Job>) {
         let _running = lock(&self.running);
         let mut version = self.subscriptions_version.load(Ordering::Acquire);
         let mut subs = Arc::clone(&lock(&self.subscriptions));
@@ -546,7 +561,7 @@ impl Dispatcher {
         let mut run: Vec<Message> = Vec::new();
         // Responses the callbacks did not keep: their buffers serve again.
         let mut spent: Vec<Message> = Vec::new();
-        for job in jobs {
+        while let Some(job) = jobs.pop_front() {
             if !matches!(job, Job::Event(_)) {
                 self.run_events(&mut run, &mut version, &mut subs);
             }
@@ -554,7 +569,14 @@ impl Dispatcher {
                 // Once closed (perhaps freed from a callback), only the
                 // response callbacks still owed run: they run exactly once.
                 Job::Event(_) | Job::State(..) if self.closed.load(Ordering::Acquire) => {}
-                Job::Event(event) => run.push(event),
+                Job::Event(event) => {
+                    run.push(event);
+                    // Delivered and their buffers handed back a few hundred
+                    // at a time, so the loop decodes into them meanwhile.
+                    if run.len() >= RUN_MAX {
+                        self.run_events(&mut run, &mut version, &mut subs);
+                    }
+                }
                 Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || {
                     spent.extend(cb.call(result));
                 }),

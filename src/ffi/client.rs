@@ -277,8 +277,8 @@ fn subscription<F>(
 }
 
 /// As `ami_client_subscribe`, but the matching events of each dispatch run
-/// come in one call of `cb`, in order, in wire form: one call for many
-/// events, for bindings whose every call costs (Python's ctypes).
+/// (up to 256 events) come in one call of `cb`, in order, in wire form: one
+/// call for many events, for bindings whose every call costs (Python's ctypes).
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_client_subscribe_batch(
     c: *mut ami_client,
