@@ -297,6 +297,40 @@ int ami_client_next_events(struct ami_client *c,
                            size_t *count);
 
 /*
+ Sends an action whose result goes to the client's completion queue
+ under `tag` instead of to a callback: for a program's own event loop
+ (asyncio, libuv...), which waits for `ami_client_completion_fd` to be
+ readable and takes results with `ami_client_next_completions` on its own
+ thread, so that no library thread calls into the program. Each queued
+ send completes exactly once (`AMI_ECLOSED` when the client closes first).
+ */
+int ami_client_send_queued(struct ami_client *c, const struct ami_message *action, uint64_t tag);
+
+/*
+ A descriptor readable while results of `ami_client_send_queued` wait
+ (-1 with `ami_last_error` on failure). Owned by the client: do not close it.
+ */
+int ami_client_completion_fd(struct ami_client *c);
+
+/*
+ Takes up to `max` results of `ami_client_send_queued` without waiting.
+ The caller gives arrays of `max` entries: `tags[i]` and `statuses[i]`
+ (an `ami_status`) for each result, `lens[i]` the bytes of its text in
+ `*text`, where the texts follow one another: for `AMI_OK` the response in
+ wire form, then the events of a list response, each message ending with
+ its blank line; otherwise the error's detail. `*count` is how many (0:
+ none waiting, `*text` NULL). Free `*text` with `ami_buffer_free(*text,
+ total)`, `total` the sum of the `lens`.
+ */
+int ami_client_next_completions(struct ami_client *c,
+                                size_t max,
+                                uint64_t *tags,
+                                int *statuses,
+                                size_t *lens,
+                                char **text,
+                                size_t *count);
+
+/*
  Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
  */
 void ami_buffer_free(char *text, size_t len);

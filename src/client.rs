@@ -385,6 +385,29 @@ impl Client {
         self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(Box::new(callback))), false)
     }
 
+    /// Sends an action whose result goes to the client's completion queue
+    /// under `tag`, to be taken with [`Client::next_completions`] when
+    /// [`Client::completion_fd`] is readable: for a program's own event loop
+    /// (asyncio), so that no thread of the library calls into it.
+    pub fn send_queued(&self, action: &Message, tag: u64) -> Result<()> {
+        self.completion_fd()?; // exists before any result can need it
+        self.submit(action, None, Reply::Queue(tag), false)
+    }
+
+    /// Up to `max` results of [`Client::send_queued`] with their tags, in
+    /// completion order, without waiting (empty: none yet).
+    pub fn next_completions(&self, max: usize) -> Vec<(u64, Result<Message>)> {
+        let mut out = Vec::new();
+        self.shared.dispatch.next_completions(max, &mut out);
+        out
+    }
+
+    /// A file descriptor readable while results of [`Client::send_queued`]
+    /// wait. Owned by the client.
+    pub fn completion_fd(&self) -> Result<i32> {
+        self.shared.dispatch.completion_fd()
+    }
+
     /// Builds and sends an action from a name and header pairs.
     pub fn action(&self, name: &str, headers: &[(&str, &str)]) -> Result<Message> {
         let mut action = Message::action(name)?;

@@ -137,6 +137,10 @@ pub(crate) enum Reply {
     Callback(ResponseCallback),
     /// Handled by the loop itself (see `Conn::complete`).
     Internal(Internal),
+    /// Into the client's completion queue under this tag, taken by the
+    /// program's own loop (`ami_client_next_completions`): no thread of
+    /// ours calls into the program.
+    Queue(u64),
 }
 
 impl Reply {
@@ -144,6 +148,7 @@ impl Reply {
         match self {
             Reply::Wait(slot) => slot.complete(result),
             Reply::Callback(cb) => dispatch.push_response(cb, result),
+            Reply::Queue(tag) => dispatch.push_completion(tag, result),
             Reply::Internal(_) => {}
         }
     }
@@ -155,7 +160,7 @@ impl Reply {
             Reply::Callback(cb) => {
                 cb.call(result);
             }
-            Reply::Internal(_) => {}
+            Reply::Queue(_) | Reply::Internal(_) => {} // no queue to reach: nobody takes it
         }
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::action_id::IdHash;
-use super::completion::ResponseCallback;
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
 use crate::codec::{Decoder, Limits, Message};
 use crate::error::{Error, Result};
@@ -54,7 +53,7 @@ pub(super) struct Conn {
     pub(super) pending: HashMap<Arc<str>, Pending, IdHash>,
     /// While a read is routed: callback results waiting to go to the
     /// dispatcher together, under one lock (see `Conn::finish`).
-    pub(super) done: Vec<(ResponseCallback, Result<Message>)>,
+    pub(super) done: Vec<(Reply, Result<Message>)>,
     pub(super) batching: bool,
     /// The blocked `connect` call, until the banner arrives.
     pub(super) connect: Option<Arc<Oneshot<Result<String>>>>,
@@ -164,7 +163,7 @@ impl Conn {
         drop(ticket);
         match reply {
             Reply::Internal(kind) => self.internal.push((kind, result)),
-            Reply::Callback(cb) if self.batching => self.done.push((cb, result)),
+            reply @ (Reply::Callback(_) | Reply::Queue(_)) if self.batching => self.done.push((reply, result)),
             reply => reply.complete(result, &self.client.dispatch),
         }
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::completion::ResponseCallback;
-use super::{Command, EngineShared};
+use super::{Command, EngineShared, Reply};
 use crate::codec::Message;
 use crate::error::{Error, Result};
 use crate::logging::{LogLevel, ami_log};
@@ -158,6 +158,8 @@ struct Queues {
     /// How many of `jobs` are events (only events are ever dropped).
     job_events: usize,
     pull: VecDeque<Message>,
+    /// Results of queued sends (`Reply::Queue`) waiting to be taken.
+    completions: VecDeque<(u64, Result<Message>)>,
     /// The loop stopped reading because a queue was full (`Overflow::Block`).
     paused: bool,
     closed: bool,
@@ -193,7 +195,10 @@ pub(crate) struct Dispatcher {
     /// after a callback freed its client.
     closed: AtomicBool,
     /// Readable while pulled events wait (`ami_client_event_fd`).
-    notify: Option<(UnixStream, UnixStream)>,
+    notify: Option<Notifier>,
+    /// Readable while results of queued sends wait
+    /// (`ami_client_completion_fd`); made on first use.
+    completion_notify: Mutex<Option<Notifier>>,
     engine: Arc<EngineShared>,
     /// The client's `log_level`.
     log: LogLevel,
@@ -213,14 +218,7 @@ impl Dispatcher {
         engine: Arc<EngineShared>,
         log: LogLevel,
     ) -> std::io::Result<Arc<Dispatcher>> {
-        let notify = if pull_enabled {
-            let (rx, tx) = UnixStream::pair()?;
-            rx.set_nonblocking(true)?;
-            tx.set_nonblocking(true)?;
-            Some((rx, tx))
-        } else {
-            None
-        };
+        let notify = if pull_enabled { Some(Notifier::new()?) } else { None };
         Ok(Arc::new_cyclic(|me| Dispatcher {
             client_id,
             limit: limit.max(1),
@@ -240,6 +238,7 @@ impl Dispatcher {
             dropped: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             notify,
+            completion_notify: Mutex::new(None),
             engine,
             log,
         }))
@@ -261,7 +260,7 @@ impl Dispatcher {
 
     pub(crate) fn event_fd(&self) -> Option<i32> {
         use std::os::fd::AsRawFd;
-        self.notify.as_ref().map(|(rx, _)| rx.as_raw_fd())
+        self.notify.as_ref().map(|n| n.rx.as_raw_fd())
     }
 
     /// Callbacks are coming: the pool must have its threads.
@@ -329,20 +328,47 @@ impl Dispatcher {
 
     /// Queues the callbacks of several completed actions, in order, under one lock.
     /// Leaves `done` empty (its room kept for the next read).
-    pub(crate) fn push_responses(&self, done: &mut Vec<(ResponseCallback, Result<Message>)>) {
+    pub(crate) fn push_responses(&self, done: &mut Vec<(Reply, Result<Message>)>) {
         if done.is_empty() {
             return;
         }
         let mut q = lock(&self.queues);
-        if q.closed && !q.scheduled {
-            drop(q);
-            for (cb, result) in done.drain(..) {
-                cb.call(result); // nothing will ever run them otherwise
+        let (had_jobs, had_completions) = (q.jobs.len(), q.completions.len());
+        let mut callbacks = Vec::new();
+        for (reply, result) in done.drain(..) {
+            match reply {
+                Reply::Queue(tag) => q.completions.push_back((tag, result)),
+                Reply::Callback(cb) if q.closed && !q.scheduled => callbacks.push((cb, result)),
+                Reply::Callback(cb) => q.jobs.push_back(Job::Response(cb, result)),
+                other => {
+                    drop(q);
+                    other.complete(result, self); // not batched: a blocking sender
+                    q = lock(&self.queues);
+                }
             }
-            return;
         }
-        q.jobs.extend(done.drain(..).map(|(cb, result)| Job::Response(cb, result)));
-        self.schedule(&mut q);
+        if q.jobs.len() > had_jobs {
+            self.schedule(&mut q);
+        }
+        let signal = had_completions == 0 && !q.completions.is_empty();
+        drop(q);
+        if signal {
+            self.signal_completions(true);
+        }
+        for (cb, result) in callbacks {
+            cb.call(result); // nothing will ever run them otherwise
+        }
+    }
+
+    /// Queues the result of a queued send (`Reply::Queue`).
+    pub(crate) fn push_completion(&self, tag: u64, result: Result<Message>) {
+        let mut q = lock(&self.queues);
+        q.completions.push_back((tag, result));
+        let first = q.completions.len() == 1;
+        drop(q);
+        if first {
+            self.signal_completions(true);
+        }
     }
 
     /// Queues a response callback (a callback-style action completed).
@@ -434,12 +460,40 @@ impl Dispatcher {
     }
 
     fn signal_fd(&self, readable: bool) {
-        let Some((rx, tx)) = &self.notify else { return };
-        if readable {
-            let _ = (&*tx).write(&[1]);
-        } else {
-            let mut sink = [0u8; 64];
-            while matches!((&*rx).read(&mut sink), Ok(n) if n > 0) {}
+        if let Some(n) = &self.notify {
+            n.set(readable);
+        }
+    }
+
+    /// The descriptor readable while results of queued sends wait.
+    pub(crate) fn completion_fd(&self) -> Result<i32> {
+        use std::os::fd::AsRawFd;
+        let mut slot = lock(&self.completion_notify);
+        if slot.is_none() {
+            let n = Notifier::new().map_err(|e| Error::Internal(format!("cannot make the completion descriptor: {e}")))?;
+            if !lock(&self.queues).completions.is_empty() {
+                n.set(true);
+            }
+            *slot = Some(n);
+        }
+        Ok(slot.as_ref().map_or(-1, |n| n.rx.as_raw_fd()))
+    }
+
+    fn signal_completions(&self, readable: bool) {
+        if let Some(n) = lock(&self.completion_notify).as_ref() {
+            n.set(readable);
+        }
+    }
+
+    /// Up to `max` results of queued sends, in completion order, without waiting.
+    pub(crate) fn next_completions(&self, max: usize, out: &mut Vec<(u64, Result<Message>)>) {
+        let mut q = lock(&self.queues);
+        let n = q.completions.len().min(max.max(1));
+        out.extend(q.completions.drain(..n));
+        let empty = q.completions.is_empty();
+        drop(q);
+        if empty {
+            self.signal_completions(false);
         }
     }
 
@@ -629,6 +683,31 @@ impl Dispatcher {
             }
         }
         crate::codec::recycle::give(run);
+    }
+}
+
+/// A descriptor pair: `rx` is readable while `tx` has written and nobody
+/// drained it (`ami_client_event_fd`, `ami_client_completion_fd`).
+struct Notifier {
+    rx: UnixStream,
+    tx: UnixStream,
+}
+
+impl Notifier {
+    fn new() -> std::io::Result<Notifier> {
+        let (rx, tx) = UnixStream::pair()?;
+        rx.set_nonblocking(true)?;
+        tx.set_nonblocking(true)?;
+        Ok(Notifier { rx, tx })
+    }
+
+    fn set(&self, readable: bool) {
+        if readable {
+            let _ = (&self.tx).write(&[1]);
+        } else {
+            let mut sink = [0u8; 64];
+            while matches!((&self.rx).read(&mut sink), Ok(n) if n > 0) {}
+        }
     }
 }
 

@@ -378,6 +378,85 @@ pub extern "C" fn ami_client_next_events(
     })
 }
 
+/// Sends an action whose result goes to the client's completion queue
+/// under `tag` instead of to a callback: for a program's own event loop
+/// (asyncio, libuv...), which waits for `ami_client_completion_fd` to be
+/// readable and takes results with `ami_client_next_completions` on its own
+/// thread, so that no library thread calls into the program. Each queued
+/// send completes exactly once (`AMI_ECLOSED` when the client closes first).
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_send_queued(c: *mut ami_client, action: *const ami_message, tag: u64) -> c_int {
+    guard_status(|| with_client(c, |c| c.client.send_queued(&arg(action, "action")?.0, tag)))
+}
+
+/// A descriptor readable while results of `ami_client_send_queued` wait
+/// (-1 with `ami_last_error` on failure). Owned by the client: do not close it.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_completion_fd(c: *mut ami_client) -> c_int {
+    guard(-1, || {
+        with_client(c, |c| c.client.completion_fd()).unwrap_or_else(|e| {
+            fail(e);
+            -1
+        })
+    })
+}
+
+/// Takes up to `max` results of `ami_client_send_queued` without waiting.
+/// The caller gives arrays of `max` entries: `tags[i]` and `statuses[i]`
+/// (an `ami_status`) for each result, `lens[i]` the bytes of its text in
+/// `*text`, where the texts follow one another: for `AMI_OK` the response in
+/// wire form, then the events of a list response, each message ending with
+/// its blank line; otherwise the error's detail. `*count` is how many (0:
+/// none waiting, `*text` NULL). Free `*text` with `ami_buffer_free(*text,
+/// total)`, `total` the sum of the `lens`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ami_client_next_completions(
+    c: *mut ami_client,
+    max: usize,
+    tags: *mut u64,
+    statuses: *mut c_int,
+    lens: *mut usize,
+    text: *mut *mut c_char,
+    count: *mut usize,
+) -> c_int {
+    guard_status(|| {
+        if tags.is_null() || statuses.is_null() || lens.is_null() || text.is_null() || count.is_null() {
+            return Err(Error::InvalidArgument("tags, statuses, lens, text or count is NULL".into()));
+        }
+        // SAFETY: text and count are valid places for one value each (checked non-NULL).
+        unsafe { (*text, *count) = (std::ptr::null_mut(), 0) };
+        with_client(c, |c| {
+            let done = c.client.next_completions(max);
+            if done.is_empty() {
+                return Ok(());
+            }
+            let mut wire = Vec::with_capacity(done.len() * 128);
+            for (i, (tag, result)) in done.iter().enumerate() {
+                let before = wire.len();
+                let status = match result {
+                    Ok(m) => {
+                        m.write_as_is(&mut wire);
+                        for e in m.list() {
+                            e.write_as_is(&mut wire);
+                        }
+                        0
+                    }
+                    Err(e) => {
+                        wire.extend_from_slice(e.to_string().as_bytes());
+                        e.status()
+                    }
+                };
+                // SAFETY: the caller's arrays hold `max` entries and i < done.len() <= max.
+                unsafe { (*tags.add(i), *statuses.add(i), *lens.add(i)) = (*tag, status, wire.len() - before) };
+            }
+            let buffer = Box::into_raw(wire.into_boxed_slice());
+            // SAFETY: as above; the buffer is handed over, freed by ami_buffer_free.
+            unsafe { (*text, *count) = (buffer.cast::<c_char>(), done.len()) };
+            Ok(())
+        })
+    })
+}
+
 /// Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_buffer_free(text: *mut c_char, len: usize) {

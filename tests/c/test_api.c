@@ -410,6 +410,74 @@ static void test_callbacks(unsigned short port) {
     ami_client_free(c);
 }
 
+/* Takes every completion within 5 s into the arrays; returns how many. */
+static size_t take_completions(ami_client *c, size_t want, uint64_t *tags, int *statuses, size_t *lens, char *all, size_t room) {
+    size_t got = 0, used = 0;
+    int fd = ami_client_completion_fd(c);
+    CHECK(fd >= 0);
+    for (int spins = 0; got < want && spins < 500; spins++) {
+        struct pollfd p = {fd, POLLIN, 0};
+        poll(&p, 1, 10);
+        char *text = NULL;
+        size_t n = 0;
+        CHECK_STATUS(ami_client_next_completions(c, want - got, tags + got, statuses + got, lens + got, &text, &n), AMI_OK);
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++) total += lens[got + i];
+        if (n > 0 && used + total < room) {
+            memcpy(all + used, text, total);
+            used += total;
+        }
+        ami_buffer_free(text, total);
+        got += n;
+    }
+    all[used] = '\0';
+    return got;
+}
+
+static void test_queued_sends(unsigned short port) {
+    ami_options *o = ami_options_new();
+    ami_options_set(o, "action_timeout_ms", "300");
+    ami_client *c = logged_in(port, o);
+    ami_options_free(o);
+    uint64_t tags[8];
+    int statuses[8];
+    size_t lens[8], n = 99;
+    char all[8192], *text = (char *)1;
+    /* Nothing waiting: count 0, text NULL, not an error. */
+    CHECK_STATUS(ami_client_next_completions(c, 8, tags, statuses, lens, &text, &n), AMI_OK);
+    CHECK(n == 0 && text == NULL);
+    CHECK_STATUS(ami_client_next_completions(c, 8, NULL, statuses, lens, &text, &n), AMI_EINVAL);
+    CHECK_STATUS(ami_client_send_queued(c, NULL, 1), AMI_EINVAL);
+    CHECK_STATUS(ami_client_send_queued(NULL, NULL, 1), AMI_EINVAL);
+    CHECK(ami_client_completion_fd(NULL) == -1);
+
+    ami_message *ping = ami_message_new("Ping"), *queues = ami_message_new("QueueStatus");
+    CHECK_STATUS(ami_client_send_queued(c, ping, 7), AMI_OK);
+    CHECK_STATUS(ami_client_send_queued(c, queues, 8), AMI_OK);
+    CHECK(take_completions(c, 2, tags, statuses, lens, all, sizeof all) == 2);
+    CHECK(statuses[0] == AMI_OK && statuses[1] == AMI_OK);
+    CHECK((tags[0] == 7 && tags[1] == 8) || (tags[0] == 8 && tags[1] == 7));
+    CHECK(strstr(all, "Ping: Pong\r\n") != NULL);
+    CHECK(strstr(all, "Event: QueueStatusComplete\r\n") != NULL); /* the list's events follow their response */
+    CHECK(lens[0] > 0 && lens[1] > lens[0] / 4);
+
+    /* A server that stops answering: the result is the timeout, with its detail. */
+    ami_message *stall = ami_message_new("SimFault");
+    ami_message_add(stall, "Mode", "stall");
+    ami_message *r = NULL;
+    CHECK_STATUS(ami_client_send(c, stall, &r, -1), AMI_OK);
+    ami_message_free(r);
+    CHECK_STATUS(ami_client_send_queued(c, ping, 9), AMI_OK);
+    CHECK(take_completions(c, 1, tags, statuses, lens, all, sizeof all) == 1);
+    CHECK(tags[0] == 9 && statuses[0] == AMI_ETIMEDOUT && lens[0] > 0 && strlen(all) == lens[0]);
+    /* Freed with a queued send in flight: it completes (AMI_ECLOSED), nothing leaks. */
+    CHECK_STATUS(ami_client_send_queued(c, ping, 10), AMI_OK);
+    ami_message_free(stall);
+    ami_message_free(queues);
+    ami_message_free(ping);
+    ami_client_free(c);
+}
+
 static void test_event_queue(unsigned short port) {
     ami_options *o = ami_options_new();
     ami_options_set(o, "event_queue", "1");
@@ -595,6 +663,7 @@ int main(void) {
     test_runtime_errors(s.port);
     test_callbacks(s.port);
     test_event_queue(s.port);
+    test_queued_sends(s.port);
     test_free_with_actions_in_flight(s.port);
     test_free_from_callback(s.port);
     test_http();

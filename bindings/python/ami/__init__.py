@@ -15,10 +15,12 @@ from __future__ import annotations
 import atexit
 import builtins
 import ctypes
+import functools
 import itertools
 import logging
 import sys
 import threading
+import weakref
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
@@ -324,6 +326,22 @@ def _report(what: str, client: "Client") -> None:
 # --- client -------------------------------------------------------------
 
 
+def _on_response(client_ref: "weakref.ref[Client]", status: int, msg: int, token: Optional[int]) -> None:
+    """On the library's thread: the result of the send_async ``token``."""
+    client = client_ref()
+    if client is None:
+        return
+    with client._lock:
+        entry = client._pending.pop(token or 0, None)
+    if entry is None or entry[1] is None:
+        return
+    name, callback = entry
+    try:
+        callback(Message._from_c(msg) if status == 0 else _error(status))
+    except BaseException:
+        _report(f"the callback of action {name}", client)
+
+
 class Client:
     """An AMI client. Options are those of ``ami_options_set``, as keyword
     arguments (``action_timeout_ms=2000``, ``auth="md5"``, ``event_queue=True``).
@@ -347,8 +365,13 @@ class Client:
             raise _error(99)
         self._lock = threading.Lock()
         self._subscriptions: Dict[int, Any] = {}
+        # token -> (action name, callback) of each send_async in flight.
         self._pending: Dict[int, Any] = {}
         self._tokens = itertools.count(1)
+        # One C thunk for every send_async, the token as its userdata:
+        # making a ctypes callback per action cost more than the action.
+        # It holds the client weakly, so an unclosed client is still freed.
+        self._response_cb = _lib.RESPONSE_CB(functools.partial(_on_response, weakref.ref(self)))
         self._state_cb: Any = None
         self.callback_errors: List[BaseException] = []
 
@@ -430,22 +453,10 @@ class Client:
         library's thread with the Message or the AmiError."""
         ptr = _action(name, headers, wait_event)
         token = next(self._tokens)
-
-        def done(status: int, msg: int, _: Any) -> None:
-            with self._lock:
-                self._pending.pop(token, None)
-            if callback is None:
-                return
-            try:
-                callback(Message._from_c(msg) if status == 0 else _error(status))
-            except BaseException:
-                _report(f"the callback of action {name}", self)
-
-        cb = _lib.RESPONSE_CB(done)
         with self._lock:
-            self._pending[token] = cb
+            self._pending[token] = (name, callback)
         try:
-            status = lib.ami_client_send_async(self._handle(), ptr, cb, None)
+            status = lib.ami_client_send_async(self._handle(), ptr, self._response_cb, token)
         finally:
             lib.ami_message_free(ptr)
         if status != 0:

@@ -98,6 +98,19 @@ _fn("ami_buffer_free", None, c_void_p, ctypes.c_size_t)
 _fn("ami_client_event_fd", c_int, c_void_p)
 _fn("ami_client_dropped_events", c_uint64, c_void_p)
 _fn("ami_client_id", c_uint64, c_void_p)
+_fn("ami_client_send_queued", c_int, c_void_p, c_void_p, c_uint64)
+_fn("ami_client_completion_fd", c_int, c_void_p)
+_fn(
+    "ami_client_next_completions",
+    c_int,
+    c_void_p,
+    c_size_t,
+    ctypes.POINTER(c_uint64),
+    ctypes.POINTER(c_int),
+    ctypes.POINTER(c_size_t),
+    ctypes.POINTER(c_void_p),
+    ctypes.POINTER(c_size_t),
+)
 _fn("ami_set_log_callback", None, LOG_CB, c_void_p)
 _fn("ami_client_logoff", c_int, c_void_p)
 _fn("ami_client_free", None, c_void_p)

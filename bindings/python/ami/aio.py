@@ -1,5 +1,6 @@
-"""asyncio integration: actions complete as futures (``ami_client_send_async``),
-events arrive through ``loop.add_reader`` on ``ami_client_event_fd``.
+"""asyncio integration: actions complete as futures (``ami_client_send_queued``,
+results taken on the loop through ``ami_client_completion_fd``), events
+arrive through ``loop.add_reader`` on ``ami_client_event_fd``.
 
     async with AsyncClient() as c:
         await c.connect("127.0.0.1", 5038)
@@ -12,51 +13,75 @@ events arrive through ``loop.add_reader`` on ``ami_client_event_fd``.
 from __future__ import annotations
 
 import asyncio
-import collections
-import threading
-from typing import Any, AsyncIterator, Deque, Optional, Tuple, Union
+import ctypes
+import itertools
+from typing import Any, AsyncIterator, Dict, Optional
 
-from . import AmiError, Client, Headers, Message
+from . import _ERRORS, AmiError, ClosedError, Client, Headers, Message, _action, _error
+from ._lib import c_uint64, lib
+
+#: Results taken from the library per call.
+_BATCH = 256
 
 
 class AsyncClient:
     """A Client for asyncio code. Connect and login run in the default
-    executor; actions never block the event loop."""
+    executor; actions never block the event loop. Use it from one event loop."""
 
     def __init__(self, **options: Any):
         options.setdefault("event_queue", True)
         self.client = Client(**options)
-        # Results reach the event loop in batches: the library's thread
-        # queues them and wakes the loop once per batch, not per result.
-        self._results: Deque[Tuple[asyncio.Future, Union[Message, AmiError]]] = collections.deque()
-        self._lock = threading.Lock()
-        self._wake_scheduled = False
+        # Actions go out with ami_client_send_queued: their results wait in
+        # the library until this loop takes them, many per call, when the
+        # completion descriptor is readable. No library thread calls into
+        # Python (each such call would fight the loop for the GIL).
+        self._futures: Dict[int, asyncio.Future] = {}
+        self._tokens = itertools.count(1)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._fd = -1
+        n = _BATCH
+        self._tags, self._statuses, self._lens = (c_uint64 * n)(), (ctypes.c_int * n)(), (ctypes.c_size_t * n)()
 
-    def _deliver(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Union[Message, AmiError]) -> None:
-        """On the library's thread: queue a result, waking the loop if it is not yet coming."""
-        with self._lock:
-            self._results.append((future, result))
-            wake = not self._wake_scheduled
-            self._wake_scheduled = True
-        if wake:
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Starts taking results on ``loop`` (once)."""
+        if self._loop is None:
+            self._fd = lib.ami_client_completion_fd(self.client._handle())
+            if self._fd < 0:
+                raise _error(99)
+            loop.add_reader(self._fd, self._settle)
+            self._loop = loop
+
+    def _settle(self) -> None:
+        """On the event loop: settles every result waiting in the library."""
+        ptr = self.client._ptr
+        text, count = ctypes.c_void_p(), ctypes.c_size_t()
+        while ptr:
+            status = lib.ami_client_next_completions(
+                ptr, _BATCH, self._tags, self._statuses, self._lens, ctypes.byref(text), ctypes.byref(count)
+            )
+            if status != 0 or count.value == 0:
+                return
+            n, lens = count.value, self._lens[: count.value]
+            total = sum(lens)
             try:
-                loop.call_soon_threadsafe(self._settle_all)
-            except RuntimeError:
-                pass  # the loop is closed: nobody awaits these any more
-
-    def _settle_all(self) -> None:
-        """On the event loop: settles every queued result."""
-        with self._lock:
-            results = list(self._results)
-            self._results.clear()
-            self._wake_scheduled = False
-        for future, result in results:
-            if future.done():
-                continue
-            if isinstance(result, AmiError):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+                raw = ctypes.string_at(text, total).decode("utf-8", "surrogateescape")
+            finally:
+                lib.ami_buffer_free(text, total)
+            at = 0
+            for i in range(n):
+                chunk, at = raw[at : at + lens[i]], at + lens[i]
+                future = self._futures.pop(self._tags[i], None)
+                if future is None or future.done():
+                    continue
+                if self._statuses[i] != 0:
+                    future.set_exception(_ERRORS.get(self._statuses[i], AmiError)(self._statuses[i], chunk))
+                    continue
+                parts = chunk.split("\r\n\r\n")
+                m = Message._lazy(parts[0] + "\r\n\r\n")
+                m.events = [Message._lazy(p + "\r\n\r\n") for p in parts[1:-1]]
+                future.set_result(m)
+            if n < _BATCH:
+                return
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -73,10 +98,22 @@ class AsyncClient:
     async def action(self, name: str, headers: Headers = None, *, wait_event: Optional[str] = None, **more: str) -> Message:
         """Sends an action; the result (or the AmiError) comes back as the awaited value."""
         loop = asyncio.get_running_loop()
+        self._watch(loop)
         future: asyncio.Future = loop.create_future()
         pairs = list(headers.items() if hasattr(headers, "items") else (headers or ())) + list(more.items())
-        self.client.send_async(name, pairs, lambda r: self._deliver(loop, future, r), wait_event=wait_event)
-        return await future
+        token = next(self._tokens)
+        ptr = _action(name, pairs, wait_event)
+        try:
+            status = lib.ami_client_send_queued(self.client._handle(), ptr, token)
+        finally:
+            lib.ami_message_free(ptr)
+        if status != 0:
+            raise _error(status)
+        self._futures[token] = future
+        try:
+            return await future
+        finally:
+            self._futures.pop(token, None)
 
     async def next_event(self) -> Message:
         """The next event, waiting on the event descriptor without blocking the loop."""
@@ -99,4 +136,12 @@ class AsyncClient:
             yield await self.next_event()
 
     async def close(self) -> None:
+        if self._loop is not None and self._fd >= 0:
+            self._loop.remove_reader(self._fd)
         await asyncio.get_running_loop().run_in_executor(None, self.client.close)
+        # Actions still awaited ended with the client: the library queued
+        # their ClosedError, which is gone with it.
+        for future in self._futures.values():
+            if not future.done():
+                future.set_exception(ClosedError(9, "the client is closed"))
+        self._futures.clear()

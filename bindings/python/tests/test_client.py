@@ -184,6 +184,31 @@ def test_asyncio(sim):
     assert asyncio.run(main()) == "Async"
 
 
+def test_asyncio_results_lists_errors_timeouts_and_close(sim):
+    async def main():
+        c = AsyncClient(action_timeout_ms=300)
+        await c.connect("127.0.0.1", sim.port)
+        await c.login("admin", "admin")
+        q = await c.action("QueueStatus")
+        assert q.is_success and [e.name for e in q.events] == ["QueueParams", "QueueMember", "QueueStatusComplete"]
+        bad = await c.action("NoSuchAction")
+        assert not bad.is_success  # a Response: Error is a result, not an exception
+        many = await asyncio.gather(*(c.action("Ping", ActionID=f"id-{i}") for i in range(600)))
+        assert [m["ActionID"] for m in many] == [f"id-{i}" for i in range(600)]
+        await c.action("SimFault", Mode="stall")
+        with pytest.raises(ami.TimeoutError):
+            await c.action("Ping")
+        pending = asyncio.ensure_future(c.action("Ping"))
+        await asyncio.sleep(0.05)
+        await c.close()
+        with pytest.raises(ami.ClosedError):
+            await pending
+        with pytest.raises(ami.ClosedError):
+            await c.action("Ping")
+
+    asyncio.run(main())
+
+
 def test_python_dash_m_ami_prints_events(sim):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.Popen(
