@@ -130,6 +130,35 @@ fn ten_thousand_pipelined_actions_complete_exactly_once() {
 }
 
 #[test]
+fn ten_thousand_queued_sends_complete_exactly_once_through_the_completion_fd() {
+    let sim = Sim::default();
+    let c = sim.client();
+    let fd = c.completion_fd().unwrap();
+    for i in 0..10_000u64 {
+        let action = Message::action("Ping").unwrap().with("ActionID", &format!("q-{i}")).unwrap();
+        c.send_queued(&action, i).unwrap();
+    }
+    let mut seen = HashSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while seen.len() < 10_000 && std::time::Instant::now() < deadline {
+        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the call.
+        unsafe { libc::poll(&mut p, 1, 100) };
+        for (tag, result) in c.next_completions(512) {
+            let r = result.expect("ping");
+            assert_eq!(r.action_id(), Some(format!("q-{tag}").as_str()), "a result under the wrong tag");
+            assert!(seen.insert(tag), "tag {tag} completed twice");
+        }
+    }
+    assert_eq!(seen.len(), 10_000);
+    assert!(c.next_completions(512).is_empty());
+    // Nothing waits: the descriptor is not readable.
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::poll(&mut p, 1, 0) }, 0);
+}
+
+#[test]
 fn events_reach_matching_subscriptions_only_in_order() {
     let sim = Sim::default();
     let c = sim.client();
