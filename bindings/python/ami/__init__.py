@@ -467,7 +467,7 @@ class Client:
     def subscribe(self, pattern: Optional[str], callback: Callable[[Message], Any]) -> int:
         """Calls ``callback(event)`` on the library's thread for each event
         matching ``pattern`` (a name, a ``Prefix*``, or ``*``/None for all).
-        An exception in the callback is printed to stderr and kept in
+        An exception in the callback is logged (logger "ami") and kept in
         ``callback_errors``; delivery goes on. Returns the subscription id."""
 
         # The library hands over each run of matching events in one call
