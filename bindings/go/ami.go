@@ -142,6 +142,40 @@ func fromC(p *C.struct_ami_message) *Message {
 
 // fromWire parses one message's wire text ("Name: value" lines). The
 // strings share the text's memory: one allocation for the headers slice.
+// nextWire parses the first message of a run of wire-form messages (each
+// ending with a blank line) in one pass over its lines, and returns the rest.
+func nextWire(wire string) (*Message, string) {
+	m := &Message{Headers: make([]Header, 0, 24)}
+	for len(wire) > 0 {
+		end := strings.IndexByte(wire, '\n')
+		if end < 0 {
+			return nil, ""
+		}
+		line := wire[:end]
+		wire = wire[end+1:]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if line == "" {
+			if len(m.Headers) == 0 {
+				continue // stray blank line
+			}
+			return m, wire
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon < 0 {
+			m.Headers = append(m.Headers, Header{Name: line})
+			continue
+		}
+		value := line[colon+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		m.Headers = append(m.Headers, Header{Name: line[:colon], Value: value})
+	}
+	return nil, ""
+}
+
 func fromWire(text string) *Message {
 	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\n")+1)}
 	for len(text) > 0 {
@@ -484,12 +518,11 @@ func (cl *Client) pump() {
 		wire := C.GoStringN(text, C.int(length))
 		C.ami_buffer_free(text, length)
 		for len(wire) > 0 {
-			end := strings.Index(wire, "\r\n\r\n")
-			if end < 0 {
+			var msg *Message
+			msg, wire = nextWire(wire)
+			if msg == nil {
 				break
 			}
-			msg := fromWire(wire[:end])
-			wire = wire[end+4:]
 			select {
 			case cl.events <- msg:
 			case <-cl.quit:
