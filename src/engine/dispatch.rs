@@ -68,6 +68,9 @@ static POOL: Pool = Pool {
 impl Pool {
     /// Starts threads until there are `size` (they live as long as the process).
     fn grow_to(&self, size: usize) -> Result<()> {
+        if self.threads.load(Ordering::Acquire) >= size {
+            return Ok(()); // every async send asks: no lock once the pool is there
+        }
         let _one_at_a_time = lock(&self.growing);
         while self.threads.load(Ordering::Acquire) < size {
             std::thread::Builder::new()
