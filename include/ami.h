@@ -331,7 +331,8 @@ int ami_client_next_completions(struct ami_client *c,
                                 size_t *count);
 
 /*
- Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
+ Frees a buffer of `ami_client_next_events` or `ami_client_next_completions`
+ (`len` the bytes it gave). NULL is a no-op.
  */
 void ami_buffer_free(char *text, size_t len);
 

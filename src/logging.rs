@@ -122,8 +122,8 @@ pub(crate) fn wire_message(limit: LogLevel, client: u64, message: &crate::Messag
     }
 }
 
-/// Header names whose values are never logged.
-const SECRET_HEADERS: [&str; 2] = ["Secret", "Key"];
+/// Header (and form field) names whose values are never logged.
+const SECRET_HEADERS: [&str; 3] = ["Secret", "Key", "Authorization"];
 pub(crate) const MASK: &str = "********";
 
 /// The text of AMI wire bytes (or an HTTP request) with the values of
@@ -149,9 +149,6 @@ pub(crate) fn masked(bytes: &[u8]) -> String {
 fn mask_line(line: &str) -> String {
     if let Some((name, _)) = line.split_once(':') {
         if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name.trim())) {
-            return format!("{name}: {MASK}");
-        }
-        if name.trim().eq_ignore_ascii_case("Authorization") {
             return format!("{name}: {MASK}");
         }
     }

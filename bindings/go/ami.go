@@ -140,8 +140,6 @@ func fromC(p *C.struct_ami_message) *Message {
 	return m
 }
 
-// fromWire parses one message's wire text ("Name: value" lines). The
-// strings share the text's memory: one allocation for the headers slice.
 // nextWire parses the first message of a run of wire-form messages (each
 // ending with a blank line) in one pass over its lines, and returns the rest.
 func nextWire(wire string) (*Message, string) {
@@ -162,20 +160,26 @@ func nextWire(wire string) (*Message, string) {
 			}
 			return m, wire
 		}
-		colon := strings.IndexByte(line, ':')
-		if colon < 0 {
-			m.Headers = append(m.Headers, Header{Name: line})
-			continue
-		}
-		value := line[colon+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-		m.Headers = append(m.Headers, Header{Name: line[:colon], Value: value})
+		m.Headers = append(m.Headers, headerOf(line))
 	}
 	return nil, ""
 }
 
+// headerOf parses one "Name: value" line (no colon: a name, no value).
+func headerOf(line string) Header {
+	colon := strings.IndexByte(line, ':')
+	if colon < 0 {
+		return Header{Name: line}
+	}
+	value := line[colon+1:]
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
+	}
+	return Header{Name: line[:colon], Value: value}
+}
+
+// fromWire parses one message's wire text ("Name: value" lines). The
+// strings share the text's memory: one allocation for the headers slice.
 func fromWire(text string) *Message {
 	m := &Message{Headers: make([]Header, 0, strings.Count(text, "\n")+1)}
 	for len(text) > 0 {
@@ -192,16 +196,7 @@ func fromWire(text string) *Message {
 		if line == "" {
 			continue
 		}
-		colon := strings.IndexByte(line, ':')
-		if colon < 0 {
-			m.Headers = append(m.Headers, Header{Name: line})
-			continue
-		}
-		value := line[colon+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-		m.Headers = append(m.Headers, Header{Name: line[:colon], Value: value})
+		m.Headers = append(m.Headers, headerOf(line))
 	}
 	return m
 }

@@ -147,8 +147,7 @@ impl Reply {
     pub(crate) fn complete(self, result: Result<Message>, dispatch: &Dispatcher) {
         match self {
             Reply::Wait(slot) => slot.complete(result),
-            Reply::Callback(cb) => dispatch.push_response(cb, result),
-            Reply::Queue(tag) => dispatch.push_completion(tag, result),
+            reply @ (Reply::Callback(_) | Reply::Queue(_)) => dispatch.push_replies([(reply, result)]),
             Reply::Internal(_) => {}
         }
     }

@@ -145,7 +145,9 @@ impl Conn {
         self.batching = true;
         let out = route(self);
         self.batching = false;
-        self.client.dispatch.push_responses(&mut self.done);
+        if !self.done.is_empty() {
+            self.client.dispatch.push_replies(self.done.drain(..));
+        }
         out
     }
 

@@ -329,25 +329,19 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Queues the callbacks of several completed actions, in order, under one lock.
-    /// Leaves `done` empty (its room kept for the next read).
-    pub(crate) fn push_responses(&self, done: &mut Vec<(Reply, Result<Message>)>) {
-        if done.is_empty() {
-            return;
-        }
+    /// Hands over the results of completed actions, in order, under one
+    /// lock: callbacks to the dispatch pool, queued sends to the completion
+    /// queue. Anything that cannot wait there (a blocking sender's slot, a
+    /// callback once the client is closed) completes after the lock is let go.
+    pub(crate) fn push_replies(&self, replies: impl IntoIterator<Item = (Reply, Result<Message>)>) {
         let mut q = lock(&self.queues);
         let (had_jobs, had_completions) = (q.jobs.len(), q.completions.len());
-        let mut callbacks = Vec::new();
-        for (reply, result) in done.drain(..) {
+        let mut now = Vec::new();
+        for (reply, result) in replies {
             match reply {
                 Reply::Queue(tag) => q.completions.push_back((tag, result)),
-                Reply::Callback(cb) if q.closed && !q.scheduled => callbacks.push((cb, result)),
-                Reply::Callback(cb) => q.jobs.push_back(Job::Response(cb, result)),
-                other => {
-                    drop(q);
-                    other.complete(result, self); // not batched: a blocking sender
-                    q = lock(&self.queues);
-                }
+                Reply::Callback(cb) if !(q.closed && !q.scheduled) => q.jobs.push_back(Job::Response(cb, result)),
+                reply => now.push((reply, result)), // a closed client: nothing would ever run it
             }
         }
         if q.jobs.len() > had_jobs {
@@ -358,32 +352,9 @@ impl Dispatcher {
         if signal {
             self.signal_completions(true);
         }
-        for (cb, result) in callbacks {
-            cb.call(result); // nothing will ever run them otherwise
+        for (reply, result) in now {
+            reply.complete_here(result);
         }
-    }
-
-    /// Queues the result of a queued send (`Reply::Queue`).
-    pub(crate) fn push_completion(&self, tag: u64, result: Result<Message>) {
-        let mut q = lock(&self.queues);
-        q.completions.push_back((tag, result));
-        let first = q.completions.len() == 1;
-        drop(q);
-        if first {
-            self.signal_completions(true);
-        }
-    }
-
-    /// Queues a response callback (a callback-style action completed).
-    pub(crate) fn push_response(&self, cb: ResponseCallback, result: Result<Message>) {
-        let mut q = lock(&self.queues);
-        if q.closed && !q.scheduled {
-            drop(q);
-            cb.call(result); // nothing will ever run it otherwise
-            return;
-        }
-        q.jobs.push_back(Job::Response(cb, result));
-        self.schedule(&mut q);
     }
 
     pub(crate) fn state_changed(&self, state: State, error: Option<&Error>) {

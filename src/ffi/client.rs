@@ -457,7 +457,8 @@ pub extern "C" fn ami_client_next_completions(
     })
 }
 
-/// Frees a buffer of `ami_client_next_events` (`len` as it gave). NULL is a no-op.
+/// Frees a buffer of `ami_client_next_events` or `ami_client_next_completions`
+/// (`len` the bytes it gave). NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn ami_buffer_free(text: *mut c_char, len: usize) {
     guard((), || {
