@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 
-use super::message::{Field, Message};
+use super::message::{Field, Known, Message};
 use super::CodecError;
 
 /// Sizes that bound what one peer can make us buffer.
@@ -40,6 +40,7 @@ const MAX_BANNER: usize = 1024;
 const READ_CHUNK: usize = 256 * 1024;
 /// A connection's own buffer above this is given up once it is not needed.
 const KEEP: usize = 4 * 1024;
+const NO_COLON: usize = usize::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -78,7 +79,10 @@ pub struct Decoder {
     line: usize,
     /// How far the current line was searched for LF.
     scanned: usize,
-    fields: Vec<Field>,
+    /// The first `:` of the current line found so far, as an offset from
+    /// `line` (`NO_COLON`: none in `line..scanned`).
+    colon: usize,
+    headers: Headers,
     mode: Mode,
     limits: Limits,
     failed: Option<CodecError>,
@@ -111,7 +115,8 @@ impl Decoder {
             start: 0,
             line: 0,
             scanned: 0,
-            fields: Vec::new(),
+            colon: NO_COLON,
+            headers: Headers { fields: Vec::new(), known: Known::EMPTY },
             mode,
             limits,
             failed: None,
@@ -182,8 +187,8 @@ impl Decoder {
         own.extend_from_slice(rest);
         self.move_to_front(own.len());
         *shared = std::mem::replace(&mut self.buf, own);
-        if self.fields.capacity() > 256 && self.fields.is_empty() {
-            self.fields = Vec::new();
+        if self.headers.fields.capacity() > 256 && self.headers.fields.is_empty() {
+            self.headers.fields = Vec::new();
         }
     }
 
@@ -225,18 +230,71 @@ impl Decoder {
 
     fn parse(&mut self) -> Result<Option<Frame>, CodecError> {
         loop {
+            if self.mode == Mode::Headers {
+                if let Some(frame) = self.parse_headers()? {
+                    return Ok(Some(frame));
+                }
+                if self.mode == Mode::Headers {
+                    return self.check_partial().map(|()| None);
+                }
+            }
+            // The banner and legacy command output: rare, line by line.
             let Some(lf) = find_lf(&self.buf[self.scanned..self.filled]) else {
                 self.scanned = self.filled;
                 return self.check_partial().map(|()| None);
             };
             let line_start = self.line;
             let line_end = self.scanned + lf; // index of LF
+            if self.mode == Mode::OptionalBanner && !self.buf[line_start..line_end].starts_with(BANNER_PREFIX) {
+                // No banner: this line is the first header, parsed again.
+                (self.mode, self.scanned) = (Mode::Headers, line_start);
+                continue;
+            }
             self.line = line_end + 1;
             self.scanned = self.line;
+            self.colon = NO_COLON;
             let content_end =
                 if line_end > line_start && self.buf[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
             if let Some(frame) = self.on_line(line_start, content_end)? {
                 return Ok(Some(frame));
+            }
+        }
+    }
+
+    /// The hot loop: `Name: value` lines until a blank line completes the
+    /// message, each line scanned once for its LF and first colon together.
+    /// Returns `Ok(None)` when the bytes run out or the mode changes.
+    fn parse_headers(&mut self) -> Result<Option<Frame>, CodecError> {
+        let (buf, filled, mut start) = (&self.buf[..], self.filled, self.start);
+        let mut line = self.line;
+        let mut colon = if self.colon == NO_COLON { NO_COLON } else { line + self.colon };
+        let mut at = self.scanned;
+        loop {
+            let Some(lf) = scan_line(buf, at, filled, &mut colon) else {
+                (self.line, self.scanned) = (line, filled);
+                self.colon = if colon == NO_COLON { NO_COLON } else { colon - line };
+                return Ok(None);
+            };
+            let end = if lf > line && buf[lf - 1] == b'\r' { lf - 1 } else { lf };
+            let (this, found) = (line, colon);
+            (line, at, colon) = (lf + 1, lf + 1, NO_COLON);
+            if end == this {
+                if self.headers.fields.is_empty() {
+                    (start, self.start) = (line, line); // stray blank line between messages
+                    continue;
+                }
+                (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
+                return self.finish().map(Some);
+            }
+            let field = header_field(buf, start, this, found, end);
+            let name = &buf[this..start + field.name.1 as usize];
+            self.headers.push(field, name, self.limits.max_headers)?;
+            if name.eq_ignore_ascii_case(b"Response")
+                && buf[start + field.value.0 as usize..end].eq_ignore_ascii_case(b"Follows")
+            {
+                self.mode = Mode::FollowsHeaders;
+                (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
+                return Ok(None);
             }
         }
     }
@@ -255,9 +313,6 @@ impl Decoder {
     /// Handles the line `buf[start..end]` (line ending removed).
     fn on_line(&mut self, start: usize, end: usize) -> Result<Option<Frame>, CodecError> {
         let line = &self.buf[start..end];
-        if self.mode == Mode::OptionalBanner {
-            self.mode = if line.starts_with(BANNER_PREFIX) { Mode::Banner } else { Mode::Headers };
-        }
         match self.mode {
             Mode::Banner | Mode::OptionalBanner => {
                 if !line.starts_with(BANNER_PREFIX) {
@@ -268,25 +323,9 @@ impl Decoder {
                 self.start = self.line;
                 Ok(Some(Frame::Banner(banner)))
             }
-            Mode::Headers if line.is_empty() => {
-                if self.fields.is_empty() {
-                    self.start = self.line; // stray blank line between messages
-                    return Ok(None);
-                }
-                self.finish().map(Some)
-            }
-            Mode::Headers => {
-                let field = self.header_field(start, end);
-                let follows = self.field_is(&field, b"Response", b"Follows");
-                self.push(field)?;
-                if follows {
-                    self.mode = Mode::FollowsHeaders;
-                }
-                Ok(None)
-            }
+            Mode::Headers => unreachable!("header lines are parsed by parse_headers"),
             Mode::FollowsHeaders if is_follows_header(line) => {
-                let field = self.header_field(start, end);
-                self.push(field)?;
+                self.push_line(start, end)?;
                 Ok(None)
             }
             Mode::FollowsHeaders | Mode::FollowsBody => {
@@ -305,39 +344,17 @@ impl Decoder {
         }
     }
 
-    /// `Name: value`: the value is everything after the first colon with one
-    /// leading space removed. A line without a colon is a name with no value.
-    fn header_field(&self, start: usize, end: usize) -> Field {
-        let rel = |i: usize| (i - self.start) as u32;
-        match self.buf[start..end].iter().position(|&b| b == b':') {
-            Some(colon) => {
-                let name_end = start + colon;
-                let mut value_start = name_end + 1;
-                if value_start < end && self.buf[value_start] == b' ' {
-                    value_start += 1;
-                }
-                Field { name: (rel(start), rel(name_end)), value: (rel(value_start), rel(end)) }
-            }
-            None => Field { name: (rel(start), rel(end)), value: (rel(end), rel(end)) },
-        }
-    }
-
-    fn field_is(&self, f: &Field, name: &[u8], value: &[u8]) -> bool {
-        let get = |s: (u32, u32)| &self.buf[self.start + s.0 as usize..self.start + s.1 as usize];
-        get(f.name).eq_ignore_ascii_case(name) && get(f.value).eq_ignore_ascii_case(value)
+    /// The header on `buf[start..end]`, found by [`header_field`].
+    fn push_line(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
+        let colon = self.buf[start..end].iter().position(|&b| b == b':').map_or(NO_COLON, |c| start + c);
+        let field = header_field(&self.buf, self.start, start, colon, end);
+        self.headers.push(field, &self.buf[start..self.start + field.name.1 as usize], self.limits.max_headers)
     }
 
     fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let rel = |i: usize| (i - self.start) as u32;
-        self.push(Field::output((rel(start), rel(end))))
-    }
-
-    fn push(&mut self, field: Field) -> Result<(), CodecError> {
-        if self.fields.len() >= self.limits.max_headers {
-            return Err(CodecError::TooManyHeaders(self.limits.max_headers));
-        }
-        self.fields.push(field);
-        Ok(())
+        // The made-up name `Output` is never a known one.
+        self.headers.push(Field::output((rel(start), rel(end))), b"", self.limits.max_headers)
     }
 
     fn finish(&mut self) -> Result<Frame, CodecError> {
@@ -345,8 +362,9 @@ impl Decoder {
         if end - self.start > self.limits.max_message {
             return Err(CodecError::TooLarge(self.limits.max_message));
         }
-        let message = Message::from_parts(&self.buf[self.start..end], &self.fields);
-        self.fields.clear();
+        let message = Message::from_parts(&self.buf[self.start..end], &self.headers.fields, self.headers.known);
+        self.headers.fields.clear();
+        self.headers.known = Known::EMPTY;
         self.start = end;
         if self.start == self.filled {
             // Everything consumed: restart at the front, nothing to move.
@@ -359,7 +377,103 @@ impl Decoder {
     }
 }
 
-/// The first LF, eight bytes at a time (the hot loop of the decoder).
+/// The headers of the message being parsed.
+#[derive(Debug)]
+struct Headers {
+    fields: Vec<Field>,
+    known: Known,
+}
+
+impl Headers {
+    #[inline(always)]
+    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<(), CodecError> {
+        if self.fields.len() >= max {
+            return Err(CodecError::TooManyHeaders(max));
+        }
+        self.known.note(self.fields.len() as u32, name);
+        self.fields.push(field);
+        Ok(())
+    }
+}
+
+/// The header on the line `buf[line..end]` of the message at `start`, whose
+/// first colon is at `colon` (`NO_COLON`: none; else `colon` < `end`): the
+/// value is everything after that colon with one leading space removed; a
+/// line without a colon is a name with no value.
+#[inline(always)]
+fn header_field(buf: &[u8], start: usize, line: usize, colon: usize, end: usize) -> Field {
+    let rel = |i: usize| (i - start) as u32;
+    if colon == NO_COLON {
+        return Field { name: (rel(line), rel(end)), value: (rel(end), rel(end)) };
+    }
+    let value = if colon + 1 < end && buf[colon + 1] == b' ' { colon + 2 } else { colon + 1 };
+    Field { name: (rel(line), rel(colon)), value: (rel(value), rel(end)) }
+}
+
+/// From `at`, the first LF before `filled`, noting in `colon` the first `:`
+/// before it unless one is noted already. Sixteen bytes at a time; a load
+/// may read past `filled` into the buffer's spare room, whose bytes are
+/// ignored.
+fn scan_line(buf: &[u8], mut at: usize, filled: usize, colon: &mut usize) -> Option<usize> {
+    while at < filled {
+        let Some(chunk) = buf.get(at..at + 16) else {
+            // The buffer's last bytes: one at a time.
+            match buf[at] {
+                b'\n' => return Some(at),
+                b':' if *colon == NO_COLON => *colon = at,
+                _ => {}
+            }
+            at += 1;
+            continue;
+        };
+        let (lfs, colons) = masks16(chunk.try_into().expect("16 bytes"));
+        let first_lf = lfs.trailing_zeros() as usize; // 32: none
+        if *colon == NO_COLON {
+            let first_colon = colons.trailing_zeros() as usize;
+            if first_colon < first_lf && at + first_colon < filled {
+                *colon = at + first_colon;
+            }
+        }
+        if first_lf < 16 {
+            let lf = at + first_lf;
+            return (lf < filled).then_some(lf);
+        }
+        at += 16;
+    }
+    None
+}
+
+/// Where `chunk` holds LF and where `:` (bit `i` for byte `i`): one compare
+/// and one move-mask each with SSE2, which every x86-64 has.
+#[cfg(target_arch = "x86_64")]
+fn masks16(chunk: &[u8; 16]) -> (u32, u32) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    // SAFETY: SSE2 is in the x86-64 baseline; the unaligned load reads exactly the 16 bytes `chunk` borrows.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let lfs = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)));
+        let colons = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b':' as i8)));
+        (lfs as u32, colons as u32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn masks16(chunk: &[u8; 16]) -> (u32, u32) {
+    masks16_portable(chunk)
+}
+
+/// [`masks16`] without SIMD (other targets; the tests compare the two).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn masks16_portable(chunk: &[u8; 16]) -> (u32, u32) {
+    let (mut lfs, mut colons) = (0u32, 0u32);
+    for (i, &b) in chunk.iter().enumerate() {
+        lfs |= ((b == b'\n') as u32) << i;
+        colons |= ((b == b':') as u32) << i;
+    }
+    (lfs, colons)
+}
+
+/// The first LF, eight bytes at a time (the banner and command output).
 fn find_lf(hay: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -425,6 +539,54 @@ mod tests {
                 assert_eq!(find_lf(&v), Some(at), "len {len} at {at}");
             }
             assert_eq!(find_lf(&vec![0x8a; len]), None);
+        }
+    }
+
+    #[test]
+    fn masks_match_the_portable_ones() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            let mut chunk = [0u8; 16];
+            for b in chunk.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = [b'\n', b':', b'a', b'\r', 0x8a, 0xba][(seed % 6) as usize];
+            }
+            assert_eq!(masks16(&chunk), masks16_portable(&chunk), "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn stale_bytes_past_the_data_are_not_read_as_lf_or_colon() {
+        let mut d = Decoder::server(Limits::default());
+        d.feed(b"Aaaaaaaa: 1\r\n\r\n");
+        assert!(matches!(d.next_frame(), Ok(Some(Frame::Message(_)))));
+        // The buffer still holds the old bytes after these two.
+        d.feed(b"Bx");
+        assert_eq!(d.next_frame(), Ok(None));
+        d.feed(b"yyyyyyyyyyyyyyyyyyyy: 2\r\n\r\n");
+        let Ok(Some(Frame::Message(m))) = d.next_frame() else { panic!() };
+        assert_eq!(m.name_at(0), Some("Bxyyyyyyyyyyyyyyyyyyyy"));
+        assert_eq!(m.value_at(0), Some("2"));
+    }
+
+    #[test]
+    fn colon_found_before_a_split_is_kept() {
+        let line = b"Name: a:b\r\nOther: c\r\n\r\n";
+        for split in 0..line.len() {
+            for second in split..line.len() {
+                let mut d = Decoder::server(Limits::default());
+                let mut got = None;
+                for part in [&line[..split], &line[split..second], &line[second..]] {
+                    d.feed(part);
+                    if let Some(Frame::Message(m)) = d.next_frame().unwrap() {
+                        got = Some(m);
+                    }
+                }
+                let m = got.expect("complete");
+                assert_eq!((m.get("Name"), m.get("other")), (Some("a:b"), Some("c")), "split {split}/{second}");
+            }
         }
     }
 

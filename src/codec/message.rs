@@ -60,9 +60,7 @@ pub struct Message {
     /// followed by the text: a decoded message is one allocation.
     buf: Vec<u8>,
     count: u32,
-    /// Where the first `Event`, `Response` and `ActionID` are (`NONE`: not
-    /// there): routing asks for them of every message, so they cost no scan.
-    known: [u32; KNOWN.len()],
+    known: Known,
     list: Vec<Message>,
     wait_event: Option<Box<str>>,
 }
@@ -71,7 +69,28 @@ pub struct Message {
 const KNOWN: [&[u8]; 3] = [b"Event", b"Response", b"ActionID"];
 const NONE: u32 = u32::MAX;
 
+/// Where the first `Event`, `Response` and `ActionID` of a message are
+/// (`NONE`: not there): routing asks for them of every message, so they
+/// cost no scan. The decoder notes them as it parses each name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Known([u32; KNOWN.len()]);
+
+impl Known {
+    pub(crate) const EMPTY: Known = Known([NONE; KNOWN.len()]);
+
+    /// Records header `i` called `name` if it is the first of a known name.
+    #[inline]
+    pub(crate) fn note(&mut self, i: u32, name: &[u8]) {
+        if let Some(k) = known_slot(name) {
+            if self.0[k] == NONE {
+                self.0[k] = i;
+            }
+        }
+    }
+}
+
 /// Which of `KNOWN` `name` is (case-insensitive).
+#[inline]
 fn known_slot(name: &[u8]) -> Option<usize> {
     // Every message asks this of each of its names: most differ in length.
     if name.len() != 5 && name.len() != 8 {
@@ -82,7 +101,7 @@ fn known_slot(name: &[u8]) -> Option<usize> {
 
 impl Default for Message {
     fn default() -> Message {
-        Message { buf: Vec::new(), count: 0, known: [NONE; KNOWN.len()], list: Vec::new(), wait_event: None }
+        Message { buf: Vec::new(), count: 0, known: Known::EMPTY, list: Vec::new(), wait_event: None }
     }
 }
 
@@ -114,7 +133,7 @@ impl Message {
     /// [`Message::add`] for values that need not be UTF-8.
     pub fn add_bytes(&mut self, name: &[u8], value: &[u8]) -> Result<(), CodecError> {
         check_header(name, value)?;
-        self.note_known(self.count, name);
+        self.known.note(self.count, name);
         let name = self.push_text(name);
         let value = self.push_text(value);
         let at = self.table_len();
@@ -150,45 +169,31 @@ impl Message {
         (start, start + bytes.len() as u32)
     }
 
-    /// A decoded message: `text` holds the headers that `fields` point into.
-    /// Each span is followed in `text` by its line's `:`, CR or LF; the copy
-    /// turns that byte into NUL.
-    pub(crate) fn from_parts(text: &[u8], fields: &[Field]) -> Message {
+    /// A decoded message: `text` holds the headers that `fields` point into,
+    /// `known` where the known names are. Each span is followed in `text` by
+    /// its line's `:`, CR or LF; the copy turns that byte into NUL.
+    pub(crate) fn from_parts(text: &[u8], fields: &[Field], known: Known) -> Message {
         let table = fields.len() * ENTRY;
         let mut buf = super::recycle::buffer(table + text.len());
-        for f in fields {
-            buf.extend_from_slice(&f.encode());
+        buf.resize(table, 0);
+        for (entry, f) in buf.chunks_exact_mut(ENTRY).zip(fields) {
+            entry.copy_from_slice(&f.encode()); // a 16-byte store, not a memcpy call
         }
         buf.extend_from_slice(text);
+        let text = &mut buf[table..];
         for f in fields {
             for end in [f.name.1, f.value.1] {
-                if let Some(b) = buf.get_mut(table + end as usize) {
+                if let Some(b) = text.get_mut(end as usize) {
                     *b = 0;
                 }
             }
         }
-        let mut m = Message { buf, count: fields.len() as u32, ..Message::default() };
-        for (i, f) in fields.iter().enumerate() {
-            if f.name != OUTPUT_NAME {
-                let name = &text[f.name.0 as usize..f.name.1 as usize];
-                m.note_known(i as u32, name);
-            }
-        }
-        m
+        Message { buf, count: fields.len() as u32, known, ..Message::default() }
     }
 
     /// The message's buffer, for [`super::recycle`].
     pub(crate) fn into_buffer(self) -> Vec<u8> {
         self.buf
-    }
-
-    /// Records header `i` called `name` if it is the first of a known name.
-    fn note_known(&mut self, i: u32, name: &[u8]) {
-        if let Some(k) = known_slot(name) {
-            if self.known[k] == NONE {
-                self.known[k] = i;
-            }
-        }
     }
 
     fn field(&self, i: usize) -> Field {
@@ -227,7 +232,7 @@ impl Message {
     /// Index of the first header called `name` (case-insensitive).
     pub(crate) fn index_of(&self, name: &[u8]) -> Option<usize> {
         if let Some(k) = known_slot(name) {
-            return (self.known[k] != NONE).then_some(self.known[k] as usize);
+            return (self.known.0[k] != NONE).then_some(self.known.0[k] as usize);
         }
         self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
     }
