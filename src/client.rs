@@ -9,9 +9,13 @@ use crate::codec::{Limits, Message};
 use crate::engine::dispatch::{EventSink, Pattern};
 use crate::engine::{
     self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
-    ResponseCallback,
+    ResponseCallback, Written,
     action_id,
 };
+
+/// How long a blocking caller that wrote its action itself waits for the
+/// answer before it wakes the loop to arm the action's deadline.
+const ARM_DEADLINE_AFTER: Duration = Duration::from_millis(2);
 use crate::error::{Error, Result};
 use crate::options::{Auth, Carrier, Options};
 use crate::logging::ami_log;
@@ -322,15 +326,36 @@ impl Client {
             }
             false => self.shared.budget.try_take(bytes.len())?,
         };
-        self.engine.submit(Command::Send {
+        // A blocking action with our own ActionID (so never one in flight
+        // already) is written by the caller when the socket is free.
+        let ours = action.action_id().is_none_or(str::is_empty);
+        let turn = if wait && ours { self.shared.direct.turn() } else { None };
+        let written = turn.as_ref().map(|t| t.link());
+        let (queued, own) = if written.is_some() { (Vec::new(), bytes) } else { (bytes, Vec::new()) };
+        let send = Command::Send {
             ticket,
             id: self.shared.id,
             action_id,
-            bytes,
+            bytes: queued,
             wait_event: action.waits_for_event().map(Into::into),
             timeout,
             reply,
-        });
+            written,
+        };
+        let Some(turn) = turn else {
+            self.engine.submit(send);
+            return Ok(());
+        };
+        if let Err(send) = self.engine.register(send) {
+            drop(turn);
+            send.fail(|_| Some(Arc::clone(&self.shared)));
+            return Ok(());
+        }
+        crate::logging::wire(self.shared.log, self.shared.id, "->", &own);
+        if let Written::Part = turn.write(&own) {
+            self.engine.submit(Command::Flush { id: self.shared.id });
+        }
+        crate::codec::recycle::give_buffer(own);
         Ok(())
     }
 
@@ -347,7 +372,16 @@ impl Client {
         let slot = Arc::new(Oneshot::new());
         let started = std::time::Instant::now();
         self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
-        let result = slot.wait_spinning(self.shared.spin.spin());
+        // An action the caller wrote itself reached the loop without a
+        // wake-up; its deadline is armed once the loop wakes, by the answer
+        // or, if none comes soon, by this.
+        let result = match slot.wait_spinning_for(self.shared.spin.spin(), ARM_DEADLINE_AFTER) {
+            Some(result) => result,
+            None => {
+                self.engine.wake();
+                slot.wait()
+            }
+        };
         self.shared.spin.record(started.elapsed());
         result
     }

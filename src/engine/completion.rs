@@ -40,18 +40,39 @@ impl<T> Oneshot<T> {
 
     /// Waits for the value, spinning up to `spin` before sleeping.
     pub(crate) fn wait_spinning(&self, spin: Duration) -> T {
-        if !spin.is_zero() {
-            let start = Instant::now();
-            while !self.filled.load(Ordering::Acquire) && start.elapsed() < spin {
-                std::hint::spin_loop();
-            }
-        }
+        self.spin(spin);
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(v) = slot.take() {
                 return v;
             }
             slot = self.ready.wait(slot).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// [`Oneshot::wait_spinning`] for at most `limit` (None: not there yet).
+    pub(crate) fn wait_spinning_for(&self, spin: Duration, limit: Duration) -> Option<T> {
+        let deadline = Instant::now() + limit;
+        self.spin(spin);
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(v) = slot.take() {
+                return Some(v);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            slot = self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    fn spin(&self, spin: Duration) {
+        if !spin.is_zero() {
+            let start = Instant::now();
+            while !self.filled.load(Ordering::Acquire) && start.elapsed() < spin {
+                std::hint::spin_loop();
+            }
         }
     }
 }

@@ -26,6 +26,18 @@ pub(super) enum Phase {
     Open,
 }
 
+/// Whether callers write their blocking actions to the socket themselves
+/// (see `direct`), as the loop last told them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Direct {
+    /// No: no link yet, TLS, HTTP, or logging in again.
+    Off,
+    /// Yes: the loop has nothing to write.
+    Open,
+    /// Not now: the loop has bytes to write first.
+    Busy,
+}
+
 /// An action waiting for its answer.
 pub(super) struct Pending {
     pub(super) reply: Reply,
@@ -87,6 +99,9 @@ pub(super) struct Conn {
     pub(super) internal: Vec<(Internal, Result<Message>)>,
     /// AMI over HTTP: the connections and session (`stream` is then unused).
     pub(super) http: Option<Box<super::http_link::HttpLink>>,
+    pub(super) direct: Direct,
+    /// Counts the links callers were let write to.
+    pub(super) link: u64,
 }
 
 impl Conn {
@@ -131,11 +146,63 @@ impl Conn {
             last_rx: Instant::now(),
             internal: Vec::new(),
             http: None,
+            direct: Direct::Off,
+            link: 0,
         }
     }
 
     pub(super) fn limits(&self) -> Limits {
         self.client.limits
+    }
+
+    /// Lets callers write to a plain TCP link that is up (and logged in
+    /// again, after a reconnect).
+    pub(super) fn open_direct(&mut self) {
+        let Some(Transport::Plain(tcp)) = &self.stream else { return };
+        if self.direct != Direct::Off || self.http.is_some() || self.reconnecting || self.phase != Phase::Open {
+            return;
+        }
+        use std::os::fd::AsRawFd;
+        self.link += 1;
+        let writing = self.out_pos < self.out.len();
+        self.client.direct.open(tcp.as_raw_fd(), writing, self.link);
+        self.direct = if writing { Direct::Busy } else { Direct::Open };
+    }
+
+    /// No caller writes any more: the socket is about to close.
+    pub(super) fn close_direct(&mut self) {
+        if self.direct != Direct::Off {
+            self.client.direct.close();
+            self.direct = Direct::Off;
+        }
+    }
+
+    /// The loop is about to add to `out`: callers stop writing, and bytes a
+    /// caller could not write go first.
+    pub(super) fn claim_output(&mut self) {
+        if self.direct == Direct::Open {
+            let rest = self.client.direct.claim();
+            self.out.extend_from_slice(&rest);
+            self.direct = Direct::Busy;
+        }
+    }
+
+    /// `out` is all written: callers may write again.
+    pub(super) fn release_output(&mut self) {
+        if self.direct == Direct::Busy {
+            self.client.direct.release();
+            self.direct = Direct::Open;
+        }
+    }
+
+    /// Registers an action its caller wrote itself on link `link`: it
+    /// waits for its answer, unless that link is already gone.
+    pub(super) fn enlist_written(&mut self, link: u64, action_id: Arc<str>, pending: Pending) {
+        if self.direct == Direct::Off || self.link != link {
+            let e = Error::Disconnected(format!("{}: the link was lost before the answer", self.target));
+            return self.finish(pending, Err(e));
+        }
+        self.pending.insert(action_id, pending);
     }
 
     /// Routes the messages of a read with callback results held back, then

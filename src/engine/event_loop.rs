@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use super::connection::{Conn, Pending, Phase};
+use super::connection::{Conn, Direct, Pending, Phase};
 use super::http_link::{self, HttpLink};
 use super::timers::{Timer, TimerKind, Timers};
 use super::{ClientShared, Command, EngineShared, LinkPolicy, Oneshot, Reply, Submissions};
@@ -44,6 +44,10 @@ pub(super) struct EventLoop {
     /// The one read buffer of every connection (lent to a decoder while it
     /// reads, so an idle connection holds none).
     read_buf: Vec<u8>,
+    /// Actions callers wrote themselves, being registered; those of other
+    /// connections than the one being read wait in `later`.
+    registrations: Vec<Command>,
+    later: Vec<Command>,
 }
 
 impl EventLoop {
@@ -52,6 +56,7 @@ impl EventLoop {
         let waker = Waker::new(poll.registry(), WAKER)?;
         let shared = Arc::new(EngineShared {
             queue: Mutex::new(Submissions { commands: Vec::new(), stopped: false }),
+            registrations: Mutex::new(Submissions { commands: Vec::new(), stopped: false }),
             waker,
             wake_pending: AtomicBool::new(false),
         });
@@ -64,6 +69,8 @@ impl EventLoop {
             backlog: Vec::new(),
             batch: Vec::new(),
             read_buf: Vec::new(),
+            registrations: Vec::new(),
+            later: Vec::new(),
         };
         Ok((event_loop, shared))
     }
@@ -83,6 +90,7 @@ impl EventLoop {
                     break;
                 }
             }
+            self.take_registrations();
             let mut wake = false;
             for event in events.iter() {
                 match event.token() {
@@ -128,6 +136,16 @@ impl EventLoop {
         }
     }
 
+    /// Registers the actions callers wrote themselves since the last look.
+    fn take_registrations(&mut self) {
+        self.shared.take_registrations(&mut self.registrations);
+        let mut taken = std::mem::take(&mut self.registrations);
+        for cmd in taken.drain(..) {
+            self.on_command(cmd);
+        }
+        self.registrations = taken;
+    }
+
     fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Connect { client, host, port, policy, done } => {
@@ -155,8 +173,20 @@ impl EventLoop {
                 }
             }
             Command::Resolved { id, seq, result } => self.on_resolved(id, seq, result),
-            Command::Send { id, action_id, bytes, wait_event, timeout, reply, ticket } => {
+            Command::Send { written: Some(_), .. } => match self.conns.get_mut(&command_conn(&cmd)) {
+                Some(conn) => enlist(conn, &mut self.timers, cmd),
+                None => cmd.fail(|_| None),
+            },
+            Command::Send { id, action_id, bytes, wait_event, timeout, reply, ticket, written: None } => {
                 self.on_send(id, action_id, bytes, wait_event, timeout, reply, ticket)
+            }
+            Command::Flush { id } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    if conn.direct == Direct::Open {
+                        conn.claim_output();
+                        self.dirty.push(id);
+                    }
+                }
             }
             Command::Close { id, error, forget, done } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
@@ -351,7 +381,18 @@ impl EventLoop {
                     failure = Some(eof_error(conn));
                     break;
                 }
-                Ok(_) => conn.last_rx = Instant::now(),
+                Ok(_) => {
+                    conn.last_rx = Instant::now();
+                    // What was read may answer actions callers wrote
+                    // themselves since the last look: register them first.
+                    self.shared.take_registrations(&mut self.registrations);
+                    for cmd in self.registrations.drain(..) {
+                        match command_conn(&cmd) == id {
+                            true => enlist(conn, &mut self.timers, cmd),
+                            false => self.later.push(cmd),
+                        }
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if crate::transport::is_tls_error(&e) => {
@@ -373,6 +414,9 @@ impl EventLoop {
         if let Some(e) = failure {
             // Anything parsed before the failure was routed above.
             self.disconnect(id, e);
+        }
+        for cmd in std::mem::take(&mut self.later) {
+            self.on_command(cmd);
         }
         self.after_read(id);
     }
@@ -419,9 +463,13 @@ impl EventLoop {
             conn.backlog.push((action_id, bytes)); // sent once logged in again
             return;
         }
-        if conn.out_pos == conn.out.len() {
+        let idle = conn.out_pos == conn.out.len();
+        if idle {
             conn.out.clear();
             conn.out_pos = 0;
+        }
+        conn.claim_output();
+        if idle {
             self.dirty.push(id);
         }
         crate::logging::wire(conn.client.log, id, "->", &bytes);
@@ -470,6 +518,7 @@ impl EventLoop {
         }
         conn.out.clear();
         conn.out_pos = 0;
+        conn.release_output();
     }
 
     fn fire_timers(&mut self) {
@@ -521,6 +570,7 @@ impl EventLoop {
             }
             _ => ami_log!(conn.client.log, id, Warn, "link lost: {error}"),
         }
+        conn.close_direct();
         if let Some(mut stream) = conn.stream.take() {
             let _ = self.poll.registry().deregister(stream.tcp_mut());
         }
@@ -622,6 +672,7 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
                 conn.ever_up = true;
                 *conn.client.banner.lock().unwrap_or_else(|p| p.into_inner()) = Some(banner.clone());
                 conn.client.set_state(State::Connected, None);
+                conn.open_direct();
                 if let Some(done) = conn.connect.take() {
                     done.complete(Ok(banner));
                 }
@@ -640,6 +691,25 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
             Err(e) => return Err(Error::Protocol(format!("{}: {e}", conn.target))),
         }
     }
+}
+
+/// The client a command is for (0 for those of no client).
+fn command_conn(cmd: &Command) -> u64 {
+    match cmd {
+        Command::Send { id, .. } => *id,
+        _ => 0,
+    }
+}
+
+/// Registers an action its caller wrote itself (`Command::Send` with
+/// `written`): it waits for its answer like one the loop wrote.
+fn enlist(conn: &mut Conn, timers: &mut Timers, cmd: Command) {
+    let Command::Send { id, action_id, wait_event, timeout, reply, ticket, written: Some(link), .. } = cmd else {
+        return;
+    };
+    let seq = timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: Arc::clone(&action_id) });
+    let pending = Pending { reply, seq, wait_event, list: None, sent: true, ticket: Some(ticket) };
+    conn.enlist_written(link, action_id, pending);
 }
 
 fn is_live(conns: &HashMap<u64, Conn>, timer: &Timer) -> bool {

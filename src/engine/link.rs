@@ -97,9 +97,11 @@ impl EventLoop {
             None => {
                 let Ok(bytes) = action.to_wire() else { return }; // our own headers are always valid
                 crate::logging::wire(conn.client.log, id, "->", &bytes);
+                conn.claim_output();
                 conn.out.extend_from_slice(&bytes);
             }
         }
+        conn.open_direct(); // writable by callers once `out` is written
         self.dirty.push(id);
     }
 
@@ -151,6 +153,7 @@ impl EventLoop {
             self.http_logged_in(id);
         }
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.claim_output();
         for (action_id, bytes) in std::mem::take(&mut conn.backlog) {
             if let Some(p) = conn.pending.get_mut(&action_id) {
                 p.sent = true; // still waiting: it did not time out meanwhile
@@ -158,6 +161,7 @@ impl EventLoop {
                 conn.out.extend_from_slice(&bytes);
             }
         }
+        conn.open_direct(); // writable by callers once `out` is written
         self.dirty.push(id);
     }
 

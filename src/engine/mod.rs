@@ -7,6 +7,7 @@ pub(crate) mod action_id;
 mod budget;
 mod completion;
 mod connection;
+mod direct;
 pub(crate) mod dispatch;
 mod event_loop;
 mod http_link;
@@ -27,6 +28,7 @@ use crate::logging::{LogLevel, ami_log};
 pub(crate) use completion::{Internal, Oneshot, Reply, ResponseCallback, SpinPolicy};
 pub(crate) use budget::{Budget, Ticket};
 pub(crate) use dispatch::Dispatcher;
+pub(crate) use direct::{DirectWrite, Written};
 
 /// How a link behaves, kept from its connect for every reconnect.
 #[derive(Debug, Clone)]
@@ -92,7 +94,12 @@ pub(crate) enum Command {
         reply: Reply,
         /// Its room in the client's budget, given back when it completes.
         ticket: Ticket,
+        /// The caller wrote it itself on this link (see [`direct`]): only
+        /// register it.
+        written: Option<u64>,
     },
+    /// A caller's write left bytes for the loop (see [`direct`]).
+    Flush { id: u64 },
     /// Drops the link (`forget`: and the client's entry), completing what is
     /// pending with `error`.
     Close { id: u64, error: Error, forget: bool, done: Option<Arc<Oneshot<()>>> },
@@ -103,7 +110,7 @@ pub(crate) enum Command {
 
 impl Command {
     /// Completes whatever the command carries when the loop is gone.
-    fn fail(self, client_of: impl Fn(u64) -> Option<Arc<ClientShared>>) {
+    pub(crate) fn fail(self, client_of: impl Fn(u64) -> Option<Arc<ClientShared>>) {
         let closed = || Error::Closed("the engine has stopped".into());
         match self {
             Command::Connect { done, .. } => done.complete(Err(closed())),
@@ -123,6 +130,9 @@ impl Command {
 /// What client threads share with the loop thread.
 pub(crate) struct EngineShared {
     queue: Mutex<Submissions>,
+    /// Actions that callers write themselves, taken by the loop before it
+    /// routes what it reads (so before their answers).
+    registrations: Mutex<Submissions>,
     waker: mio::Waker,
     /// Set while a wake-up is on its way, so a burst of commands costs one
     /// `write` to the waker rather than one per command.
@@ -144,9 +154,32 @@ impl EngineShared {
         }
         q.commands.push(cmd);
         drop(q);
+        self.wake();
+    }
+
+    /// Wakes the loop unless a wake-up is on its way.
+    pub(crate) fn wake(&self) {
         if !self.wake_pending.swap(true, Ordering::AcqRel) {
             let _ = self.waker.wake();
         }
+    }
+
+    /// Hands the loop an action the caller is about to write itself,
+    /// without waking it: the loop takes it before it routes anything it
+    /// reads, and the caller wakes it if no answer comes soon (to arm the
+    /// action's deadline). Returns the command when the loop is gone.
+    pub(crate) fn register(&self, cmd: Command) -> std::result::Result<(), Command> {
+        let mut q = self.registrations.lock().unwrap_or_else(|p| p.into_inner());
+        if q.stopped {
+            return Err(cmd);
+        }
+        q.commands.push(cmd);
+        Ok(())
+    }
+
+    fn take_registrations(&self, into: &mut Vec<Command>) {
+        let mut q = self.registrations.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::swap(&mut q.commands, into);
     }
 
     fn take_commands(&self, into: &mut Vec<Command>) {
@@ -159,7 +192,12 @@ impl EngineShared {
     fn stop(&self) -> Vec<Command> {
         let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         q.stopped = true;
-        std::mem::take(&mut q.commands)
+        let mut left = std::mem::take(&mut q.commands);
+        drop(q);
+        let mut r = self.registrations.lock().unwrap_or_else(|p| p.into_inner());
+        r.stopped = true;
+        left.append(&mut r.commands);
+        left
     }
 }
 
@@ -222,6 +260,8 @@ pub(crate) struct ClientShared {
     pub(crate) spin: SpinPolicy,
     /// The client's `log_level`.
     pub(crate) log: LogLevel,
+    /// Who writes to the socket (see [`direct`]).
+    pub(crate) direct: DirectWrite,
 }
 
 impl ClientShared {
@@ -231,6 +271,7 @@ impl ClientShared {
             log,
             budget,
             spin: SpinPolicy::new(),
+            direct: DirectWrite::default(),
             state: AtomicU8::new(State::Disconnected as u8),
             banner: Mutex::new(None),
             dispatch,
