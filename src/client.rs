@@ -10,7 +10,7 @@ use crate::engine::dispatch::{EventSink, Pattern};
 use crate::engine::{
     self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
     ResponseCallback, Written,
-    action_id,
+    action_id::{self, ActionId},
 };
 
 /// How long a blocking caller that wrote its action itself waits for the
@@ -285,27 +285,27 @@ impl Client {
 
     /// Encodes an action, adding a generated ActionID when it has none: AMI
     /// wire bytes, or over HTTP the form body.
-    fn encode(&self, action: &Message) -> Result<(Arc<str>, Vec<u8>)> {
+    fn encode(&self, action: &Message) -> Result<(ActionId, Vec<u8>)> {
         match action.get("Action") {
             Some(name) if !name.trim().is_empty() => {}
             _ => return Err(Error::InvalidArgument("the message has no Action header".into())),
         }
         if self.options.transport == Carrier::Http {
             let (id, body) = crate::http::form_with_id(action, action_id::next)?;
-            return Ok((id, body.into_bytes()));
+            return Ok((ActionId::new(&id), body.into_bytes()));
         }
         // Room for a generated ActionID line too: most actions are small.
         let mut bytes = crate::codec::recycle::buffer(128);
         action.write_to(&mut bytes)?;
-        let id: Arc<str> = match action.action_id() {
-            Some(id) if !id.is_empty() => id.into(),
+        let id = match action.action_id() {
+            Some(id) if !id.is_empty() => ActionId::new(id),
             _ => {
-                let id = action_id::next();
+                let id = action_id::next_id();
                 bytes.truncate(bytes.len() - 2);
                 bytes.extend_from_slice(b"ActionID: ");
                 bytes.extend_from_slice(id.as_bytes());
                 bytes.extend_from_slice(b"\r\n\r\n");
-                id.into()
+                id
             }
         };
         Ok((id, bytes))

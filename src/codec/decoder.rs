@@ -116,7 +116,7 @@ impl Decoder {
             line: 0,
             scanned: 0,
             colon: NO_COLON,
-            headers: Headers { fields: Vec::new(), known: Known::EMPTY },
+            headers: Headers { table: Vec::new(), count: 0, known: Known::EMPTY },
             mode,
             limits,
             failed: None,
@@ -187,8 +187,8 @@ impl Decoder {
         own.extend_from_slice(rest);
         self.move_to_front(own.len());
         *shared = std::mem::replace(&mut self.buf, own);
-        if self.headers.fields.capacity() > 256 && self.headers.fields.is_empty() {
-            self.headers.fields = Vec::new();
+        if self.headers.table.capacity() > 4096 && self.headers.count == 0 {
+            self.headers.table = Vec::new();
         }
     }
 
@@ -265,11 +265,12 @@ impl Decoder {
     /// message, each line scanned once for its LF and first colon together.
     /// Returns `Ok(None)` when the bytes run out or the mode changes.
     fn parse_headers(&mut self) -> Result<Option<Frame>, CodecError> {
-        let (buf, filled, mut start) = (&self.buf[..], self.filled, self.start);
+        let (filled, mut start) = (self.filled, self.start);
         let mut line = self.line;
         let mut colon = if self.colon == NO_COLON { NO_COLON } else { line + self.colon };
         let mut at = self.scanned;
         loop {
+            let buf = &self.buf[..];
             let Some(lf) = scan_line(buf, at, filled, &mut colon) else {
                 (self.line, self.scanned) = (line, filled);
                 self.colon = if colon == NO_COLON { NO_COLON } else { colon - line };
@@ -279,7 +280,7 @@ impl Decoder {
             let (this, found) = (line, colon);
             (line, at, colon) = (lf + 1, lf + 1, NO_COLON);
             if end == this {
-                if self.headers.fields.is_empty() {
+                if self.headers.count == 0 {
                     (start, self.start) = (line, line); // stray blank line between messages
                     continue;
                 }
@@ -289,9 +290,10 @@ impl Decoder {
             let field = header_field(buf, start, this, found, end);
             let name = &buf[this..start + field.name.1 as usize];
             self.headers.push(field, name, self.limits.max_headers)?;
-            if name.eq_ignore_ascii_case(b"Response")
-                && buf[start + field.value.0 as usize..end].eq_ignore_ascii_case(b"Follows")
-            {
+            let follows = name.eq_ignore_ascii_case(b"Response")
+                && buf[start + field.value.0 as usize..end].eq_ignore_ascii_case(b"Follows");
+            end_spans(&mut self.buf, start, field);
+            if follows {
                 self.mode = Mode::FollowsHeaders;
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 return Ok(None);
@@ -348,13 +350,18 @@ impl Decoder {
     fn push_line(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let colon = self.buf[start..end].iter().position(|&b| b == b':').map_or(NO_COLON, |c| start + c);
         let field = header_field(&self.buf, self.start, start, colon, end);
-        self.headers.push(field, &self.buf[start..self.start + field.name.1 as usize], self.limits.max_headers)
+        self.headers.push(field, &self.buf[start..self.start + field.name.1 as usize], self.limits.max_headers)?;
+        end_spans(&mut self.buf, self.start, field);
+        Ok(())
     }
 
     fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let rel = |i: usize| (i - self.start) as u32;
+        let field = Field::output((rel(start), rel(end)));
         // The made-up name `Output` is never a known one.
-        self.headers.push(Field::output((rel(start), rel(end))), b"", self.limits.max_headers)
+        self.headers.push(field, b"", self.limits.max_headers)?;
+        end_spans(&mut self.buf, self.start, field);
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<Frame, CodecError> {
@@ -362,9 +369,10 @@ impl Decoder {
         if end - self.start > self.limits.max_message {
             return Err(CodecError::TooLarge(self.limits.max_message));
         }
-        let message = Message::from_parts(&self.buf[self.start..end], &self.headers.fields, self.headers.known);
-        self.headers.fields.clear();
-        self.headers.known = Known::EMPTY;
+        let h = &mut self.headers;
+        let message = Message::from_parts(&self.buf[self.start..end], &h.table, h.count, h.known);
+        (h.count, h.known) = (0, Known::EMPTY);
+        h.table.clear();
         self.start = end;
         if self.start == self.filled {
             // Everything consumed: restart at the front, nothing to move.
@@ -377,22 +385,36 @@ impl Decoder {
     }
 }
 
-/// The headers of the message being parsed.
+/// The headers of the message being parsed, as the message's header table.
 #[derive(Debug)]
 struct Headers {
-    fields: Vec<Field>,
+    table: Vec<u8>,
+    count: u32,
     known: Known,
 }
 
 impl Headers {
     #[inline(always)]
     fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<(), CodecError> {
-        if self.fields.len() >= max {
+        if self.count as usize >= max {
             return Err(CodecError::TooManyHeaders(max));
         }
-        self.known.note(self.fields.len() as u32, name);
-        self.fields.push(field);
+        self.known.note(self.count, name);
+        self.table.extend_from_slice(&field.encode());
+        self.count += 1;
         Ok(())
+    }
+}
+
+/// Ends the name and value of `field` (of the message at `start`) with NUL
+/// in place of the `:`, CR or LF after them: the message copies its text
+/// as it is, and the C API hands out its values without copying.
+#[inline(always)]
+fn end_spans(buf: &mut [u8], start: usize, field: Field) {
+    for end in [field.name.1, field.value.1] {
+        if let Some(b) = buf.get_mut(start + end as usize) {
+            *b = 0;
+        }
     }
 }
 

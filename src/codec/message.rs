@@ -26,7 +26,7 @@ impl Field {
         Field { name: OUTPUT_NAME, value }
     }
 
-    fn encode(&self) -> [u8; ENTRY] {
+    pub(crate) fn encode(&self) -> [u8; ENTRY] {
         let mut e = [0u8; ENTRY];
         for (i, v) in [self.name.0, self.name.1, self.value.0, self.value.1].into_iter().enumerate() {
             e[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
@@ -169,26 +169,14 @@ impl Message {
         (start, start + bytes.len() as u32)
     }
 
-    /// A decoded message: `text` holds the headers that `fields` point into,
-    /// `known` where the known names are. Each span is followed in `text` by
-    /// its line's `:`, CR or LF; the copy turns that byte into NUL.
-    pub(crate) fn from_parts(text: &[u8], fields: &[Field], known: Known) -> Message {
-        let table = fields.len() * ENTRY;
-        let mut buf = super::recycle::buffer(table + text.len());
-        buf.resize(table, 0);
-        for (entry, f) in buf.chunks_exact_mut(ENTRY).zip(fields) {
-            entry.copy_from_slice(&f.encode()); // a 16-byte store, not a memcpy call
-        }
+    /// A decoded message: `text` holds the headers that `table` (`count`
+    /// entries as [`Field::encode`] writes them) points into, each span
+    /// already followed by a NUL; `known` says where the known names are.
+    pub(crate) fn from_parts(text: &[u8], table: &[u8], count: u32, known: Known) -> Message {
+        let mut buf = super::recycle::buffer(table.len() + text.len());
+        buf.extend_from_slice(table);
         buf.extend_from_slice(text);
-        let text = &mut buf[table..];
-        for f in fields {
-            for end in [f.name.1, f.value.1] {
-                if let Some(b) = text.get_mut(end as usize) {
-                    *b = 0;
-                }
-            }
-        }
-        Message { buf, count: fields.len() as u32, known, ..Message::default() }
+        Message { buf, count, known, ..Message::default() }
     }
 
     /// The message's buffer, for [`super::recycle`].

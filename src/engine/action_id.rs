@@ -2,10 +2,11 @@
 //! broadcasts `OriginateResponse` with the originator's ActionID to every
 //! session) and short (Asterisk copies them into buffers of about 64 bytes).
 
+use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::OnceLock;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);
 
@@ -25,14 +26,13 @@ fn prefix() -> &'static str {
 }
 
 fn base36(n: u64) -> String {
-    let mut out = String::new();
-    push_base36(&mut out, n);
-    out
+    let mut digits = [0u8; 13];
+    String::from_utf8_lossy(base36_digits(n, &mut digits)).into_owned()
 }
 
-fn push_base36(out: &mut String, mut n: u64) {
+/// `n` in base 36 (36^13 > 2^64), written at the end of `digits`.
+fn base36_digits(mut n: u64, digits: &mut [u8; 13]) -> &[u8] {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut digits = [0u8; 13]; // 36^13 > 2^64
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -42,19 +42,110 @@ fn push_base36(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| d as char));
+    &digits[at..]
 }
 
-/// The next ActionID, like `3k9x0q2m1z7a-1f` (at most 27 characters), in
-/// one allocation: every action without its own ActionID takes one.
-pub(crate) fn next() -> String {
+/// The next ActionID, like `3k9x0q2m1z7a-1f` (at most 27 characters),
+/// without an allocation.
+pub(crate) fn next_id() -> ActionId {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let prefix = prefix();
-    let mut id = String::with_capacity(prefix.len() + 14);
-    id.push_str(prefix);
-    id.push('-');
-    push_base36(&mut id, n);
-    id
+    let (prefix, mut digits) = (prefix().as_bytes(), [0u8; 13]);
+    let count = base36_digits(n, &mut digits);
+    let len = prefix.len() + 1 + count.len();
+    let mut bytes = [0u8; INLINE];
+    bytes[..prefix.len()].copy_from_slice(prefix);
+    bytes[prefix.len()] = b'-';
+    bytes[prefix.len() + 1..len].copy_from_slice(count);
+    ActionId::Inline { len: len as u8, bytes }
+}
+
+/// [`next_id`] as a `String`.
+pub(crate) fn next() -> String {
+    next_id().as_str().to_owned()
+}
+
+/// An ActionID as the engine keys actions by. Ours (at most 27 bytes) and
+/// most others are held inline: an action costs no allocation for its ID,
+/// and none that the loop thread frees for the sending thread (the slow
+/// path of glibc's allocator).
+#[derive(Clone)]
+pub(crate) enum ActionId {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared(Arc<str>),
+}
+
+const INLINE: usize = 30;
+
+impl ActionId {
+    pub(crate) fn new(id: &str) -> ActionId {
+        if id.len() > INLINE {
+            return ActionId::Shared(id.into());
+        }
+        let mut bytes = [0u8; INLINE];
+        bytes[..id.len()].copy_from_slice(id.as_bytes());
+        ActionId::Inline { len: id.len() as u8, bytes }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // SAFETY: the bytes were copied whole from a `&str` in `new`.
+            ActionId::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..*len as usize]) },
+            ActionId::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for ActionId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Lookups by `&str` (an answer's ActionID): hashing and equality are the
+/// string's, as `Borrow` requires.
+impl Borrow<str> for ActionId {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Hash for ActionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialEq for ActionId {
+    fn eq(&self, other: &ActionId) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ActionId {}
+
+impl PartialOrd for ActionId {
+    fn partial_cmp(&self, other: &ActionId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ActionId {
+    fn cmp(&self, other: &ActionId) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Debug for ActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl std::fmt::Display for ActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
 }
 
 /// Hashes ActionIDs for a connection's map of pending actions: a

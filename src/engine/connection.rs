@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::action_id::IdHash;
+use super::action_id::{ActionId, IdHash};
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
 use crate::codec::{Decoder, Limits, Message};
 use crate::error::{Error, Result};
@@ -62,7 +62,7 @@ pub(super) struct Conn {
     pub(super) decoder: Decoder,
     pub(super) out: Vec<u8>,
     pub(super) out_pos: usize,
-    pub(super) pending: HashMap<Arc<str>, Pending, IdHash>,
+    pub(super) pending: HashMap<ActionId, Pending, IdHash>,
     /// While a read is routed: callback results waiting to go to the
     /// dispatcher together, under one lock (see `Conn::finish`).
     pub(super) done: Vec<(Reply, Result<Message>)>,
@@ -93,7 +93,7 @@ pub(super) struct Conn {
     pub(super) keepalive_seq: u64,
     pub(super) keepalive_on: bool,
     /// Actions that arrived while reconnecting, in order, sent once back.
-    pub(super) backlog: Vec<(Arc<str>, Vec<u8>)>,
+    pub(super) backlog: Vec<(ActionId, Vec<u8>)>,
     pub(super) last_rx: Instant,
     /// Results of the loop's own actions, handled after routing.
     pub(super) internal: Vec<(Internal, Result<Message>)>,
@@ -197,7 +197,7 @@ impl Conn {
 
     /// Registers an action its caller wrote itself on link `link`: it
     /// waits for its answer, unless that link is already gone.
-    pub(super) fn enlist_written(&mut self, link: u64, action_id: Arc<str>, pending: Pending) {
+    pub(super) fn enlist_written(&mut self, link: u64, action_id: ActionId, pending: Pending) {
         if self.direct == Direct::Off || self.link != link {
             let e = Error::Disconnected(format!("{}: the link was lost before the answer", self.target));
             return self.finish(pending, Err(e));
@@ -240,7 +240,7 @@ impl Conn {
     /// Completes with `error` every pending action that was sent, or every
     /// one (`all`): those in the backlog wait for the link to come back.
     pub(super) fn fail_pending(&mut self, error: &Error, all: bool) {
-        let ids: Vec<Arc<str>> = self.pending.iter().filter(|(_, p)| all || p.sent).map(|(id, _)| id.clone()).collect();
+        let ids: Vec<ActionId> = self.pending.iter().filter(|(_, p)| all || p.sent).map(|(id, _)| id.clone()).collect();
         for id in ids {
             if let Some(p) = self.pending.remove(&id) {
                 self.finish(p, Err(error.clone()));
@@ -269,7 +269,7 @@ impl Conn {
             p.list = Some(Box::new(msg));
             return None;
         }
-        let id: Arc<str> = id.into();
+        let id = ActionId::new(id);
         self.complete(&id, Ok(msg));
         None
     }
@@ -277,7 +277,7 @@ impl Conn {
     fn route_event(&mut self, msg: Message) -> Option<Message> {
         let Some(id) = msg.action_id() else { return Some(msg) };
         let Some(p) = self.pending.get_mut(id) else { return Some(msg) };
-        let id: Arc<str> = id.into();
+        let id = ActionId::new(id);
         if let Some(list) = &mut p.list {
             let closes = msg.ends_list();
             list.push_list(msg);

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
+use super::action_id::ActionId;
 use super::connection::{Conn, Direct, Pending, Phase};
 use super::http_link::{self, HttpLink};
 use super::timers::{Timer, TimerKind, Timers};
@@ -408,6 +409,11 @@ impl EventLoop {
                 failure = Some(e);
                 break;
             }
+            // Each read's events go at once: the consumer starts on them
+            // while the next read is parsed, and the buffers it gives back
+            // serve the next read's messages (a turn of 64 reads would
+            // otherwise hold thousands of events, more than the pool keeps).
+            conn.client.dispatch.deliver(&mut self.batch);
         }
         conn.decoder.keep_rest(&mut self.read_buf);
         conn.client.dispatch.deliver(&mut self.batch);
@@ -424,7 +430,7 @@ impl EventLoop {
     fn on_send(
         &mut self,
         id: u64,
-        action_id: Arc<str>,
+        action_id: ActionId,
         bytes: Vec<u8>,
         wait_event: Option<Box<str>>,
         timeout: Duration,
@@ -442,16 +448,16 @@ impl EventLoop {
         if conn.phase == Phase::Idle && !offline {
             return reply.complete(Err(Error::Closed("not connected".into())), &dispatch);
         }
-        if conn.pending.contains_key(&action_id) {
+        let std::collections::hash_map::Entry::Vacant(entry) = conn.pending.entry(action_id.clone()) else {
             let e = Error::InvalidArgument(format!("ActionID {action_id:?} is already in flight"));
             return reply.complete(Err(e), &dispatch);
-        }
+        };
         let seq = self.timers.add(
             Instant::now() + timeout,
-            TimerKind::Action { conn: id, id: Arc::clone(&action_id) },
+            TimerKind::Action { conn: id, id: action_id.clone() },
         );
-        let http = conn.http.is_some();
-        conn.pending.insert(Arc::clone(&action_id), Pending { reply, seq, wait_event, list: None, sent: !offline && !http, ticket: Some(ticket) });
+        let sent = !offline && conn.http.is_none();
+        entry.insert(Pending { reply, seq, wait_event, list: None, sent, ticket: Some(ticket) });
         if let Some(link) = conn.http.as_mut() {
             // Bytes are the form body; the pump sends it once a connection is free.
             let body = String::from_utf8(bytes).unwrap_or_default();
@@ -707,7 +713,7 @@ fn enlist(conn: &mut Conn, timers: &mut Timers, cmd: Command) {
     let Command::Send { id, action_id, wait_event, timeout, reply, ticket, written: Some(link), .. } = cmd else {
         return;
     };
-    let seq = timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: Arc::clone(&action_id) });
+    let seq = timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: action_id.clone() });
     let pending = Pending { reply, seq, wait_event, list: None, sent: true, ticket: Some(ticket) };
     conn.enlist_written(link, action_id, pending);
 }

@@ -6,12 +6,12 @@
 //! the session expired. Bodies are AMI messages, routed by `Conn::route`
 //! exactly as TCP's are.
 
+use super::action_id::ActionId;
 use std::collections::VecDeque;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::Token;
@@ -54,7 +54,7 @@ pub(super) fn untoken(t: Token) -> (u64, usize) {
 
 /// One request to make: an action's form body, the poll, or the probe.
 pub(super) struct Job {
-    action_id: Arc<str>,
+    action_id: ActionId,
     body: String,
     /// Login or Challenge: the cookie of its answer is the session's.
     sets_session: bool,
@@ -69,7 +69,7 @@ pub(super) struct Job {
 }
 
 impl Job {
-    pub(super) fn new(action_id: Arc<str>, body: String, urgent: bool) -> Job {
+    pub(super) fn new(action_id: ActionId, body: String, urgent: bool) -> Job {
         let action = http::form_action(&body);
         Job {
             action_id,
@@ -181,7 +181,7 @@ impl HttpLink {
     /// `Ping` without credentials, whose answer shows that AMI is there
     /// (and brings the cookie or the Digest challenge).
     pub(super) fn start_probe(&mut self, addr: SocketAddr, stream: Transport, limits: Limits) {
-        let probe_id: Arc<str> = action_id::next().into();
+        let probe_id = action_id::next_id();
         let body = format!("action=Ping&actionid={probe_id}");
         let mut socket = new_socket(stream, limits);
         socket.out = http::request(&self.host, &self.policy.path, &body, None, None);
@@ -489,7 +489,7 @@ impl EventLoop {
         if busy || !http.polling || !http.policy.events || conn.phase != Phase::Open || conn.reconnecting || conn.paused {
             return;
         }
-        let poll_id: Arc<str> = action_id::next().into();
+        let poll_id = action_id::next_id();
         let body = format!("action=WaitEvent&timeout={POLL_WAIT_SECS}&actionid={poll_id}");
         let deadline = Duration::from_secs(POLL_WAIT_SECS) + conn.policy.connect_timeout + Duration::from_secs(5);
         http.poll_seq = self.timers.add(Instant::now() + deadline, TimerKind::HttpPoll { conn: id });

@@ -4,7 +4,6 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::connection::{Pending, Phase};
@@ -84,11 +83,11 @@ impl EventLoop {
             Internal::Keepalive => conn.policy.keepalive / 2,
             _ => conn.policy.action_timeout,
         };
-        let action_id: Arc<str> = action_id::next().into();
+        let action_id = action_id::next_id();
         let Ok(action) = action.and_then(|m| m.with("ActionID", &action_id)) else { return };
-        let seq = self.timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: Arc::clone(&action_id) });
+        let seq = self.timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: action_id.clone() });
         let pending = Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true, ticket: None };
-        conn.pending.insert(Arc::clone(&action_id), pending);
+        conn.pending.insert(action_id.clone(), pending);
         match conn.http.as_mut() {
             Some(http) => {
                 let Ok(body) = crate::http::form_body(&action) else { return };

@@ -87,7 +87,7 @@ pub(crate) enum Command {
     Resolved { id: u64, seq: u64, result: std::io::Result<Vec<SocketAddr>> },
     Send {
         id: u64,
-        action_id: Arc<str>,
+        action_id: action_id::ActionId,
         bytes: Vec<u8>,
         wait_event: Option<Box<str>>,
         timeout: Duration,

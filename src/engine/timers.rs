@@ -2,9 +2,9 @@
 //! action. Completed actions leave stale entries behind; they are skipped
 //! when they fire and swept out when they outnumber the live ones.
 
+use super::action_id::ActionId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -12,7 +12,7 @@ pub(super) enum TimerKind {
     /// The whole connect (resolve, TCP, banner) of connection `conn`.
     Connect { conn: u64 },
     /// Action `id` on connection `conn`.
-    Action { conn: u64, id: Arc<str> },
+    Action { conn: u64, id: ActionId },
     /// The next attempt to re-establish connection `conn`.
     Reconnect { conn: u64 },
     /// The keepalive check of connection `conn`.

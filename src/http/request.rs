@@ -2,7 +2,6 @@
 //! (header order and repeated headers such as `Variable` kept), in a POST
 //! with the session cookie or the Digest authorization.
 
-use std::sync::Arc;
 
 use super::HttpError;
 use crate::Message;
@@ -44,9 +43,9 @@ pub fn form_body(action: &Message) -> Result<String, HttpError> {
 
 /// The form body of an action with its ActionID: the action's own, or
 /// `next_id()` appended when it has none.
-pub fn form_with_id(action: &Message, next_id: impl FnOnce() -> String) -> Result<(Arc<str>, String), HttpError> {
+pub fn form_with_id(action: &Message, next_id: impl FnOnce() -> String) -> Result<(String, String), HttpError> {
     let mut body = form_body(action)?;
-    let id: Arc<str> = match action.action_id() {
+    let id = match action.action_id() {
         Some(id) if !id.is_empty() => id.into(),
         _ => {
             let id = next_id();
