@@ -65,6 +65,16 @@ pub struct Message {
     wait_event: Option<Box<str>>,
 }
 
+/// A message's buffer goes back to the pool (`recycle`) rather than to
+/// the allocator: the thread that drops a message (a consumer of the event
+/// queue, a binding) is seldom the loop thread that decoded it, and glibc
+/// frees such a buffer by its slow path.
+impl Drop for Message {
+    fn drop(&mut self) {
+        super::recycle::give_buffer(std::mem::take(&mut self.buf));
+    }
+}
+
 /// The headers whose first position a message keeps.
 const KNOWN: [&[u8]; 3] = [b"Event", b"Response", b"ActionID"];
 const NONE: u32 = u32::MAX;
@@ -176,12 +186,12 @@ impl Message {
         let mut buf = super::recycle::buffer(table.len() + text.len());
         buf.extend_from_slice(table);
         buf.extend_from_slice(text);
-        Message { buf, count, known, ..Message::default() }
+        Message { buf, count, known, list: Vec::new(), wait_event: None }
     }
 
     /// The message's buffer, for [`super::recycle`].
-    pub(crate) fn into_buffer(self) -> Vec<u8> {
-        self.buf
+    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     fn field(&self, i: usize) -> Field {

@@ -481,14 +481,23 @@ impl Dispatcher {
     /// The next pulled event; `Ok(None)` when none came within `timeout`
     /// (`None` waits for ever).
     pub(crate) fn next_event(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
-        let mut one = Vec::with_capacity(1);
-        self.next_events(1, timeout, &mut one)?;
-        Ok(one.pop())
+        let mut got = None;
+        self.take_events(timeout, |pull| got = pull.pop_front())?;
+        Ok(got)
     }
 
     /// Up to `max` queued events into `out`, under one lock, once at least
     /// one is there (none: the timeout passed).
     pub(crate) fn next_events(&self, max: usize, timeout: Option<Duration>, out: &mut Vec<Message>) -> Result<()> {
+        self.take_events(timeout, |pull| {
+            let n = pull.len().min(max.max(1));
+            out.extend(pull.drain(..n));
+        })
+    }
+
+    /// Waits up to `timeout` for queued events, then lets `take` have them
+    /// under the lock (not called when the timeout passed first).
+    fn take_events(&self, timeout: Option<Duration>, take: impl FnOnce(&mut VecDeque<Message>)) -> Result<()> {
         if !self.pull_enabled {
             return Err(Error::InvalidArgument("the event queue is off: set option event_queue=1".into()));
         }
@@ -496,8 +505,7 @@ impl Dispatcher {
         let mut q = lock(&self.queues);
         loop {
             if !q.pull.is_empty() {
-                let n = q.pull.len().min(max.max(1));
-                out.extend(q.pull.drain(..n));
+                take(&mut q.pull);
                 if q.pull.is_empty() {
                     self.signal_fd(false);
                 }
