@@ -395,7 +395,8 @@ void ami_string_free(char *s);
  The callback runs on the library's threads, often several at once: the
  loop thread (`ami-engine`: connections, wire traffic, timeouts), the
  dispatch threads (`ami-dispatch`: dropped events, panics in callbacks)
- and, rarely, a thread calling into the library. No library lock is held
+ and a thread calling into the library (a rejected login; at trace, a
+ blocking action that thread wrote itself). No library lock is held
  while it runs, but it holds up the thread that logs: it must be quick and
  thread-safe, and must not make blocking calls (`ami_client_action`...),
  which on the loop thread would wait for themselves.

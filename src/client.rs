@@ -351,8 +351,9 @@ impl Client {
             send.fail(|_| Some(Arc::clone(&self.shared)));
             return Ok(());
         }
+        let written = turn.write(&own); // the turn, and its lock, end here
         crate::logging::wire(self.shared.log, self.shared.id, "->", &own);
-        if let Written::Part = turn.write(&own) {
+        if let Written::Part = written {
             self.engine.submit(Command::Flush { id: self.shared.id });
         }
         crate::codec::recycle::give_buffer(own);
