@@ -313,7 +313,8 @@ impl Client {
 
     /// Hands an action to the loop once it has room in the budget: at once
     /// or `Error::Full` (`wait` false), or waiting up to its deadline.
-    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<()> {
+    /// Returns whether this thread wrote it to the socket itself.
+    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<bool> {
         self.not_closed()?;
         let (action_id, bytes) = self.encode(action)?;
         let mut timeout = timeout.unwrap_or(self.options.action_timeout);
@@ -344,12 +345,12 @@ impl Client {
         };
         let Some(turn) = turn else {
             self.engine.submit(send);
-            return Ok(());
+            return Ok(false);
         };
         if let Err(send) = self.engine.register(send) {
             drop(turn);
             send.fail(|_| Some(Arc::clone(&self.shared)));
-            return Ok(());
+            return Ok(false);
         }
         let written = turn.write(&own); // the turn, and its lock, end here
         crate::logging::wire(self.shared.log, self.shared.id, "->", &own);
@@ -357,7 +358,7 @@ impl Client {
             self.engine.submit(Command::Flush { id: self.shared.id });
         }
         crate::codec::recycle::give_buffer(own);
-        Ok(())
+        Ok(true)
     }
 
     /// Sends an action and waits for its response (list responses carry
@@ -372,16 +373,17 @@ impl Client {
         self.not_in_callback("send")?;
         let slot = Arc::new(Oneshot::new());
         let started = std::time::Instant::now();
-        self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
+        let written = self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
+        let spin = self.shared.spin.spin();
         // An action the caller wrote itself reached the loop without a
         // wake-up; its deadline is armed once the loop wakes, by the answer
         // or, if none comes soon, by this.
-        let result = match slot.wait_spinning_for(self.shared.spin.spin(), ARM_DEADLINE_AFTER) {
-            Some(result) => result,
-            None => {
+        let result = match written {
+            false => slot.wait_spinning(spin),
+            true => slot.wait_spinning_for(spin, ARM_DEADLINE_AFTER).unwrap_or_else(|| {
                 self.engine.wake();
                 slot.wait()
-            }
+            }),
         };
         self.shared.spin.record(started.elapsed());
         result
@@ -406,7 +408,7 @@ impl Client {
         callback: impl FnOnce(Result<Message>) + Send + 'static,
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, timeout, Reply::Callback(ResponseCallback::Owned(Box::new(callback))), false)
+        self.submit(action, timeout, Reply::Callback(ResponseCallback::Owned(Box::new(callback))), false).map(|_| ())
     }
 
     /// [`Client::send_async`] for a callback that only looks at the result
@@ -417,7 +419,7 @@ impl Client {
         callback: impl FnOnce(&Result<Message>) + Send + 'static,
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(Box::new(callback))), false)
+        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(Box::new(callback))), false).map(|_| ())
     }
 
     /// Sends an action whose result goes to the client's completion queue
@@ -426,7 +428,7 @@ impl Client {
     /// (asyncio), so that no thread of the library calls into it.
     pub fn send_queued(&self, action: &Message, tag: u64) -> Result<()> {
         self.completion_fd()?; // exists before any result can need it
-        self.submit(action, None, Reply::Queue(tag), false)
+        self.submit(action, None, Reply::Queue(tag), false).map(|_| ())
     }
 
     /// Up to `max` results of [`Client::send_queued`] with their tags, in
