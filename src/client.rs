@@ -12,13 +12,13 @@ use crate::engine::{
     ResponseCallback, Written,
     action_id::{self, ActionId},
 };
+use crate::error::{Error, Result};
+use crate::options::{Auth, Carrier, Options};
+use crate::logging::ami_log;
 
 /// How long a blocking caller that wrote its action itself waits for the
 /// answer before it wakes the loop to arm the action's deadline.
 const ARM_DEADLINE_AFTER: Duration = Duration::from_millis(2);
-use crate::error::{Error, Result};
-use crate::options::{Auth, Carrier, Options};
-use crate::logging::ami_log;
 
 /// Connection state (`enum ami_state` of the C API, same values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,9 +352,9 @@ impl Client {
             send.fail(|_| Some(Arc::clone(&self.shared)));
             return Ok(false);
         }
-        let written = turn.write(&own); // the turn, and its lock, end here
+        let wrote = turn.write(&own); // the turn, and its lock, end here
         crate::logging::wire(self.shared.log, self.shared.id, "->", &own);
-        if let Written::Part = written {
+        if let Written::Part = wrote {
             self.engine.submit(Command::Flush { id: self.shared.id });
         }
         crate::codec::recycle::give_buffer(own);

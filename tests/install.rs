@@ -14,6 +14,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// An empty directory of this name beside the built library.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = lib_dir().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `make install` into a fresh prefix of this name (one per test: they run in parallel).
 fn install(name: &str) -> PathBuf {
     let prefix = lib_dir().join(name);
@@ -116,9 +124,7 @@ fn go_program_outside_the_checkout_links_through_pkg_config() {
         return;
     }
     let prefix = install("install-go");
-    let app = lib_dir().join("install-go-app");
-    let _ = std::fs::remove_dir_all(&app);
-    std::fs::create_dir_all(&app).unwrap();
+    let app = fresh_dir("install-go-app");
     let module = "github.com/libami-rs/libami-rs/bindings/go";
     std::fs::write(
         app.join("go.mod"),
@@ -183,9 +189,7 @@ fn cmake_find_package_gives_the_ami_target() {
         return;
     }
     let prefix = install("install-cmake");
-    let project = lib_dir().join("install-cmake-project");
-    let _ = std::fs::remove_dir_all(&project);
-    std::fs::create_dir_all(&project).unwrap();
+    let project = fresh_dir("install-cmake-project");
     std::fs::write(
         project.join("CMakeLists.txt"),
         "cmake_minimum_required(VERSION 3.13)\nproject(pingapp C)\nfind_package(ami 0.1 REQUIRED)\n\

@@ -239,12 +239,12 @@ impl Decoder {
                 }
             }
             // The banner and legacy command output: rare, line by line.
-            let Some(lf) = find_lf(&self.buf[self.scanned..self.filled]) else {
+            let mut colon = NO_COLON; // found again by push_line where it matters
+            let Some(line_end) = scan_line(&self.buf, self.scanned, self.filled, &mut colon) else {
                 self.scanned = self.filled;
                 return self.check_partial().map(|()| None);
             };
             let line_start = self.line;
-            let line_end = self.scanned + lf; // index of LF
             if self.mode == Mode::OptionalBanner && !self.buf[line_start..line_end].starts_with(BANNER_PREFIX) {
                 // No banner: this line is the first header, parsed again.
                 (self.mode, self.scanned) = (Mode::Headers, line_start);
@@ -287,13 +287,9 @@ impl Decoder {
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 return self.finish().map(Some);
             }
-            let field = header_field(buf, start, this, found, end);
-            let name = &buf[this..start + field.name.1 as usize];
-            self.headers.push(field, name, self.limits.max_headers)?;
-            let follows = name.eq_ignore_ascii_case(b"Response")
-                && buf[start + field.value.0 as usize..end].eq_ignore_ascii_case(b"Follows");
-            end_spans(&mut self.buf, start, field);
-            if follows {
+            let field = self.push_header(this, found, end)?;
+            let span = |s: (u32, u32)| &self.buf[start + s.0 as usize..start + s.1 as usize];
+            if span(field.name).eq_ignore_ascii_case(b"Response") && span(field.value).eq_ignore_ascii_case(b"Follows") {
                 self.mode = Mode::FollowsHeaders;
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 return Ok(None);
@@ -346,13 +342,21 @@ impl Decoder {
         }
     }
 
-    /// The header on `buf[start..end]`, found by [`header_field`].
+    /// The header on `buf[start..end]` (a line of the slow path).
     fn push_line(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let colon = self.buf[start..end].iter().position(|&b| b == b':').map_or(NO_COLON, |c| start + c);
-        let field = header_field(&self.buf, self.start, start, colon, end);
-        self.headers.push(field, &self.buf[start..self.start + field.name.1 as usize], self.limits.max_headers)?;
+        self.push_header(start, colon, end).map(|_| ())
+    }
+
+    /// Adds the header on the line `buf[line..end]` whose first colon is at
+    /// `colon` (see [`header_field`]), its name and value ended with NUL.
+    #[inline(always)]
+    fn push_header(&mut self, line: usize, colon: usize, end: usize) -> Result<Field, CodecError> {
+        let field = header_field(&self.buf, self.start, line, colon, end);
+        let name = &self.buf[line..self.start + field.name.1 as usize];
+        self.headers.push(field, name, self.limits.max_headers)?;
         end_spans(&mut self.buf, self.start, field);
-        Ok(())
+        Ok(field)
     }
 
     fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
@@ -495,26 +499,6 @@ fn masks16_portable(chunk: &[u8; 16]) -> (u32, u32) {
     (lfs, colons)
 }
 
-/// The first LF, eight bytes at a time (the banner and command output).
-fn find_lf(hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const LFS: u64 = ONES * b'\n' as u64;
-    let mut chunks = hay.chunks_exact(8);
-    for (i, chunk) in chunks.by_ref().enumerate() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ LFS;
-        // A zero byte of x is an LF; the lowest flagged byte is exact.
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            return Some(i * 8 + (found.trailing_zeros() / 8) as usize);
-        }
-    }
-    let tail = hay.len() - chunks.remainder().len();
-    chunks.remainder().iter().position(|&b| b == b'\n').map(|p| tail + p)
-}
-
 /// Headers that Asterisk writes between `Response: Follows` and the raw body.
 fn is_follows_header(line: &[u8]) -> bool {
     [&b"Privilege:"[..], b"ActionID:", b"Message:"]
@@ -550,7 +534,11 @@ mod tests {
     }
 
     #[test]
-    fn find_lf_everywhere() {
+    fn scan_line_everywhere() {
+        let find_lf = |v: &[u8]| {
+            let mut colon = NO_COLON;
+            scan_line(v, 0, v.len(), &mut colon)
+        };
         for len in 0..40 {
             for at in 0..len {
                 let mut v = vec![b'a'; len];

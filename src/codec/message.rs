@@ -189,11 +189,6 @@ impl Message {
         Message { buf, count, known, list: Vec::new(), wait_event: None }
     }
 
-    /// The message's buffer, for [`super::recycle`].
-    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
-    }
-
     fn field(&self, i: usize) -> Field {
         let e = &self.buf[i * ENTRY..(i + 1) * ENTRY];
         let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]);

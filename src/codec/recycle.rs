@@ -6,9 +6,10 @@
 //! time; on pipelined actions, malloc and free were the top entries of all
 //! three threads (caller, loop, dispatch).
 //!
-//! The flows: the dispatch pool gives back the buffers of messages it has
-//! delivered (events, and responses a C callback only looked at), the loop
-//! takes them to decode into; the loop gives back an action's wire bytes
+//! The flows: a message gives its buffer back when it is dropped, on
+//! whatever thread (the dispatch pool after delivering events and
+//! responses, a consumer of the pull queue, a binding), the loop takes them
+//! to decode into; the loop gives back an action's wire bytes
 //! once copied to the socket's buffer, the sending threads take them.
 //!
 //! Each thread keeps a few buffers of its own and trades with the shared
@@ -16,8 +17,6 @@
 
 use std::cell::RefCell;
 use std::sync::Mutex;
-
-use super::Message;
 
 /// Buffers in the shared stock at most (each at most `MAX_SIZE`: 2 MiB in
 /// all at worst; a typical event or action is well under 1 KiB).
@@ -81,22 +80,16 @@ pub(crate) fn give_buffer(mut buf: Vec<u8>) {
     });
 }
 
-/// Keeps the buffers of `run`'s messages, leaving `run` empty.
-pub(crate) fn give(run: &mut Vec<Message>) {
-    for message in run.drain(..) {
-        give_buffer(message.into_buffer());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Message;
 
     #[test]
     fn buffers_come_back_empty_and_large_enough() {
         let mut run: Vec<Message> =
             (0..3).map(|i| Message::action("Ping").unwrap().with("N", &i.to_string()).unwrap()).collect();
-        give(&mut run);
+        run.clear(); // dropped messages give their buffers back
         assert!(run.is_empty());
         for want in [10, 100, 3000, 10_000] {
             let b = buffer(want);

@@ -40,30 +40,35 @@ impl<T> Oneshot<T> {
 
     /// Waits for the value, spinning up to `spin` before sleeping.
     pub(crate) fn wait_spinning(&self, spin: Duration) -> T {
-        self.spin(spin);
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(v) = slot.take() {
-                return v;
+            if let Some(v) = self.wait_until(spin, None) {
+                return v; // without a deadline, always
             }
-            slot = self.ready.wait(slot).unwrap_or_else(|p| p.into_inner());
         }
     }
 
     /// [`Oneshot::wait_spinning`] for at most `limit` (None: not there yet).
     pub(crate) fn wait_spinning_for(&self, spin: Duration, limit: Duration) -> Option<T> {
-        let deadline = Instant::now() + limit;
+        self.wait_until(spin, Instant::now().checked_add(limit))
+    }
+
+    fn wait_until(&self, spin: Duration, deadline: Option<Instant>) -> Option<T> {
         self.spin(spin);
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(v) = slot.take() {
                 return Some(v);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            slot = self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0;
+            slot = match deadline {
+                None => self.ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
         }
     }
 
@@ -117,24 +122,17 @@ impl SpinPolicy {
 
 /// A callback-style action's continuation: `Owned` takes the result (the
 /// Rust API), `Borrowed` only looks at it (the C API, whose response lives
-/// for the call), so that its message buffer can serve again.
+/// for the call, its buffer back in the pool after it).
 pub(crate) enum ResponseCallback {
     Owned(Box<dyn FnOnce(Result<Message>) + Send>),
     Borrowed(Box<dyn FnOnce(&Result<Message>) + Send>),
 }
 
 impl ResponseCallback {
-    /// Runs it; returns the message when the callback did not keep it.
-    pub(crate) fn call(self, result: Result<Message>) -> Option<Message> {
+    pub(crate) fn call(self, result: Result<Message>) {
         match self {
-            ResponseCallback::Owned(f) => {
-                f(result);
-                None
-            }
-            ResponseCallback::Borrowed(f) => {
-                f(&result);
-                result.ok()
-            }
+            ResponseCallback::Owned(f) => f(result),
+            ResponseCallback::Borrowed(f) => f(&result),
         }
     }
 }

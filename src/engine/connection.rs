@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -162,7 +163,6 @@ impl Conn {
         if self.direct != Direct::Off || self.http.is_some() || self.reconnecting || self.phase != Phase::Open {
             return;
         }
-        use std::os::fd::AsRawFd;
         self.link += 1;
         let writing = self.out_pos < self.out.len();
         self.client.direct.open(tcp.as_raw_fd(), writing, self.link);

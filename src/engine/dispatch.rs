@@ -594,8 +594,6 @@ impl Dispatcher {
         // Consecutive events run together, so that batch subscriptions get
         // them in one call; anything else first ends the run (order kept).
         let mut run: Vec<Message> = Vec::new();
-        // Responses the callbacks did not keep: their buffers serve again.
-        let mut spent: Vec<Message> = Vec::new();
         while let Some(job) = jobs.pop_front() {
             if !matches!(job, Job::Event(_)) {
                 self.run_events(&mut run, &mut version, &mut subs);
@@ -612,9 +610,7 @@ impl Dispatcher {
                         self.run_events(&mut run, &mut version, &mut subs);
                     }
                 }
-                Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || {
-                    spent.extend(cb.call(result));
-                }),
+                Job::Response(cb, result) => guard(self.client_id, self.log, "response callback", || cb.call(result)),
                 Job::State(state, error) => {
                     let cb = lock(&self.state_callback).clone();
                     if let Some(cb) = cb {
@@ -624,7 +620,6 @@ impl Dispatcher {
             }
         }
         self.run_events(&mut run, &mut version, &mut subs);
-        crate::codec::recycle::give(&mut spent);
     }
 }
 
@@ -663,7 +658,7 @@ impl Dispatcher {
                 }
             }
         }
-        crate::codec::recycle::give(run);
+        run.clear(); // their buffers go back to the pool as they drop
     }
 }
 

@@ -174,7 +174,7 @@ impl EventLoop {
                 }
             }
             Command::Resolved { id, seq, result } => self.on_resolved(id, seq, result),
-            Command::Send { written: Some(_), .. } => match self.conns.get_mut(&command_conn(&cmd)) {
+            Command::Send { written: Some(_), id, .. } => match self.conns.get_mut(&id) {
                 Some(conn) => enlist(conn, &mut self.timers, cmd),
                 None => cmd.fail(|_| None),
             },
@@ -388,7 +388,7 @@ impl EventLoop {
                     // themselves since the last look: register them first.
                     self.shared.take_registrations(&mut self.registrations);
                     for cmd in self.registrations.drain(..) {
-                        match command_conn(&cmd) == id {
+                        match matches!(cmd, Command::Send { id: of, .. } if of == id) {
                             true => enlist(conn, &mut self.timers, cmd),
                             false => self.later.push(cmd),
                         }
@@ -696,14 +696,6 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
             }
             Err(e) => return Err(Error::Protocol(format!("{}: {e}", conn.target))),
         }
-    }
-}
-
-/// The client a command is for (0 for those of no client).
-fn command_conn(cmd: &Command) -> u64 {
-    match cmd {
-        Command::Send { id, .. } => *id,
-        _ => 0,
     }
 }
 
