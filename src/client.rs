@@ -317,14 +317,9 @@ impl Client {
     fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<bool> {
         self.not_closed()?;
         let (action_id, bytes) = self.encode(action)?;
-        let mut timeout = timeout.unwrap_or(self.options.action_timeout);
+        let deadline = std::time::Instant::now() + timeout.unwrap_or(self.options.action_timeout);
         let ticket = match wait {
-            true => {
-                let deadline = std::time::Instant::now() + timeout;
-                let ticket = self.shared.budget.take(bytes.len(), deadline)?;
-                timeout = deadline.saturating_duration_since(std::time::Instant::now()); // waiting used some
-                ticket
-            }
+            true => self.shared.budget.take(bytes.len(), deadline)?, // waiting for room counts
             false => self.shared.budget.try_take(bytes.len())?,
         };
         // A blocking action with our own ActionID (so never one in flight
@@ -339,7 +334,7 @@ impl Client {
             action_id,
             bytes: queued,
             wait_event: action.waits_for_event().map(Into::into),
-            timeout,
+            deadline,
             reply,
             written,
         };
@@ -412,14 +407,16 @@ impl Client {
     }
 
     /// [`Client::send_async`] for a callback that only looks at the result
-    /// (the C API's): the response's buffer is used again afterwards.
+    /// (the C API's): `callback(result, words)` runs once on the dispatch
+    /// thread; the response's buffer is used again afterwards.
     pub(crate) fn send_async_borrowed(
         &self,
         action: &Message,
-        callback: impl FnOnce(&Result<Message>) + Send + 'static,
+        callback: fn(&Result<Message>, [usize; 2]),
+        words: [usize; 2],
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(Box::new(callback))), false).map(|_| ())
+        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(callback, words)), false).map(|_| ())
     }
 
     /// Sends an action whose result goes to the client's completion queue

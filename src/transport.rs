@@ -51,6 +51,12 @@ impl Transport {
         }
     }
 
+    /// Plain TCP: a short read means the socket is empty (TLS buffers
+    /// records of its own, so there it means nothing).
+    pub fn is_plain(&self) -> bool {
+        matches!(self, Transport::Plain(_))
+    }
+
     /// True while a TLS handshake is still going on.
     pub fn is_handshaking(&self) -> bool {
         matches!(self, Transport::Tls(l) if l.tls.is_handshaking())

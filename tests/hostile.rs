@@ -188,3 +188,43 @@ fn one_mutated_stream(bytes: Vec<u8>) {
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(done.load(Ordering::SeqCst), sent, "an action completed twice");
 }
+
+/// A partial answer and the server's close in one TCP segment: the loop's
+/// read of those bytes is short, yet it must go on to see the end (no
+/// further readiness edge comes for it). TCP_CORK holds the bytes until the
+/// close, which sends them with the FIN.
+#[test]
+fn an_end_arriving_with_the_last_bytes_is_seen() {
+    for round in 0..3 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            s.write_all(b"Asterisk Call Manager/5.0.2\r\n").unwrap();
+            let mut got = Vec::new();
+            let mut byte = [0u8; 1];
+            while !got.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+                got.push(byte[0]);
+            }
+            let one: libc::c_int = 1;
+            // SAFETY: sets an int option on a live socket from a live int.
+            let rc = unsafe {
+                use std::os::fd::AsRawFd;
+                let size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                libc::setsockopt(s.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_CORK, (&one as *const libc::c_int).cast(), size)
+            };
+            assert_eq!(rc, 0);
+            s.write_all(b"Response: Success\r\nPing: Po").unwrap();
+            drop(s);
+        });
+        let mut o = Options::default();
+        o.action_timeout = Duration::from_secs(20);
+        let c = Client::new(o);
+        c.connect("127.0.0.1", port).unwrap();
+        let t = Instant::now();
+        let e = c.send(&Message::action("Ping").unwrap()).unwrap_err();
+        assert!(matches!(e, Error::Disconnected(_)), "round {round}: {e:?}");
+        assert!(t.elapsed() < Duration::from_secs(5), "round {round}: {:?}", t.elapsed());
+        server.join().unwrap();
+    }
+}

@@ -88,6 +88,8 @@ pub struct Decoder {
     failed: Option<CodecError>,
     /// `buf` is a reader's shared buffer (see [`Decoder::read_shared`]).
     lent: bool,
+    /// The last read returned less than it had room for.
+    short_read: bool,
 }
 
 impl Decoder {
@@ -121,6 +123,7 @@ impl Decoder {
             limits,
             failed: None,
             lent: false,
+            short_read: false,
         }
     }
 
@@ -135,9 +138,18 @@ impl Decoder {
     /// Returns what `read` returned: `Ok(0)` is end of stream.
     pub fn read_from<R: Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
         self.make_room(READ_CHUNK / 4);
+        let room = self.buf.len() - self.filled;
         let n = r.read(&mut self.buf[self.filled..])?;
         self.filled += n;
+        self.short_read = n < room;
         Ok(n)
+    }
+
+    /// Whether the last read took less than the room it was given: from a
+    /// TCP socket, that it held no more at that moment (so an edge-triggered
+    /// reader will hear of the next bytes and need not read to `WouldBlock`).
+    pub fn last_read_short(&self) -> bool {
+        self.short_read
     }
 
     /// Reads once from `r` like [`Decoder::read_from`], but into `shared`

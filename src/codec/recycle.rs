@@ -18,9 +18,10 @@
 use std::cell::RefCell;
 use std::sync::Mutex;
 
-/// Buffers in the shared stock at most (each at most `MAX_SIZE`: 2 MiB in
-/// all at worst; a typical event or action is well under 1 KiB).
-const MAX_SPARE: usize = 512;
+/// Bytes the shared stock holds at most. A deep pipeline (a thousand
+/// actions in flight) has thousands of small buffers in motion: a limit by
+/// count (512 of them) sent every other one back to malloc and free.
+const MAX_SPARE_BYTES: usize = 2 << 20;
 /// Larger buffers go back to the allocator: they are rare and would pin memory.
 const MAX_SIZE: usize = 4096;
 /// A thread's own buffers at most; past it, `BUNCH` go to the stock.
@@ -28,10 +29,20 @@ const LOCAL_MAX: usize = 2 * BUNCH;
 /// How many buffers move between a thread and the stock at once.
 const BUNCH: usize = 32;
 
-static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+struct Stock {
+    buffers: Vec<Vec<u8>>,
+    /// Their capacities, summed.
+    bytes: usize,
+}
+
+static SPARE: Mutex<Stock> = Mutex::new(Stock { buffers: Vec::new(), bytes: 0 });
 
 thread_local! {
     static LOCAL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn stock() -> std::sync::MutexGuard<'static, Stock> {
+    SPARE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An empty buffer with room for `len` bytes, a used one when there is one.
@@ -43,9 +54,11 @@ pub(crate) fn buffer(len: usize) -> Vec<u8> {
         .try_with(|local| {
             let mut local = local.borrow_mut();
             if local.is_empty() {
-                let mut stock = SPARE.lock().unwrap_or_else(|p| p.into_inner());
-                let from = stock.len().saturating_sub(BUNCH);
-                local.extend(stock.drain(from..));
+                let mut stock = stock();
+                let from = stock.buffers.len().saturating_sub(BUNCH);
+                let taken: usize = stock.buffers[from..].iter().map(Vec::capacity).sum();
+                stock.bytes -= taken;
+                local.extend(stock.buffers.drain(from..));
             }
             local.pop()
         })
@@ -71,10 +84,15 @@ pub(crate) fn give_buffer(mut buf: Vec<u8>) {
         let mut local = local.borrow_mut();
         local.push(buf);
         if local.len() >= LOCAL_MAX {
-            let mut stock = SPARE.lock().unwrap_or_else(|p| p.into_inner());
-            let room = MAX_SPARE.saturating_sub(stock.len()).min(BUNCH);
-            let from = local.len() - room;
-            stock.extend(local.drain(from..));
+            let mut stock = stock();
+            for _ in 0..BUNCH {
+                let Some(b) = local.pop() else { break };
+                if stock.bytes + b.capacity() > MAX_SPARE_BYTES {
+                    break; // freed
+                }
+                stock.bytes += b.capacity();
+                stock.buffers.push(b);
+            }
             local.truncate(LOCAL_MAX - BUNCH); // the rest are freed
         }
     });
@@ -103,7 +121,10 @@ mod tests {
             give_buffer(Vec::with_capacity(100));
         }
         assert!(LOCAL.with(|l| l.borrow().len()) < LOCAL_MAX);
-        assert!(SPARE.lock().unwrap().len() <= MAX_SPARE);
+        let stock = stock();
+        assert!(stock.bytes <= MAX_SPARE_BYTES);
+        assert_eq!(stock.bytes, stock.buffers.iter().map(Vec::capacity).sum::<usize>());
+        drop(stock);
         give_buffer(Vec::with_capacity(MAX_SIZE + 1)); // freed, not kept
         assert!(LOCAL.with(|l| l.borrow().iter().all(|b| b.capacity() <= MAX_SIZE)));
     }

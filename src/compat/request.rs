@@ -8,7 +8,7 @@ use std::ptr::null_mut;
 use std::time::{Duration, Instant};
 
 use super::packet::{self, ACTION_ID_PREFIX, ast_packet, c_bytes, push};
-use super::socket::{self, Failure, REPLY_LIMIT, REPLY_SILENCE};
+use super::socket::{self, Conn, Failure, REPLY_LIMIT, REPLY_SILENCE};
 use crate::Message;
 
 /// A header of a request; `None` values are left out.
@@ -87,9 +87,8 @@ pub(crate) fn exchange(
     limit: Duration,
     wait: Wait,
 ) -> Result<Answer, Problem> {
-    if !socket::valid(sock) {
-        return Err(Problem::Before(Failure::InvalidSocket.message().into()));
-    }
+    // One check of the descriptor for the whole call (a system call each).
+    let mut conn = Conn::open(sock).map_err(|f| Problem::Before(f.message().into()))?;
     let invalid = |e: crate::codec::CodecError| Problem::Before(format!("Invalid argument: {e}"));
     let mut action = Message::new();
     for (n, v) in items {
@@ -108,8 +107,8 @@ pub(crate) fn exchange(
     }
     action.add_bytes(b"ActionID", &wire_id).map_err(invalid)?;
     let bytes = action.to_wire().map_err(invalid)?;
-    socket::send_all(sock, &bytes).map_err(Problem::After)?;
-    await_answer(sock, &wire_id, limit, wait).map_err(Problem::After)
+    conn.send(&bytes).map_err(Problem::After)?;
+    await_answer(sock, conn, &wire_id, limit, wait).map_err(Problem::After)
 }
 
 /// [`exchange`] of the action `name` with `headers`.
@@ -127,13 +126,18 @@ pub(crate) fn send(
     exchange(sock, &items, action_id, limit, wait)
 }
 
-fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration, wait: Wait) -> Result<Answer, Failure> {
+fn await_answer(sock: c_int, conn: Conn, wire_id: &[u8], limit: Duration, wait: Wait) -> Result<Answer, Failure> {
     let deadline = Instant::now() + limit;
     // A call that may take long (a synchronous Originate) may also be silent long.
     let silence = if limit > REPLY_LIMIT { limit } else { REPLY_SILENCE };
     let mut gathering: Option<Answer> = None;
+    let mut conn = Some(conn);
     loop {
-        let m = socket::next_message(sock, silence, deadline)?;
+        let open = match &mut conn {
+            Some(c) => c,
+            None => conn.insert(Conn::open(sock)?),
+        };
+        let m = open.next(silence, deadline)?;
         let mine = m.get_bytes("ActionID") == Some(wire_id);
         match (&mut gathering, mine, m.is_event()) {
             (Some(answer), true, true) => {
@@ -147,7 +151,10 @@ fn await_answer(sock: c_int, wire_id: &[u8], limit: Duration, wait: Wait) -> Res
                 gathering = Some(Answer { response: m, list: Vec::new() });
             }
             (None, true, false) => return Ok(Answer { response: m, list: Vec::new() }),
-            (_, _, true) => socket::dispatch_event(&m), // an event of no waiting call
+            (_, _, true) => {
+                conn = None; // the state goes back: the callback may use the socket
+                socket::dispatch_event(&m) // an event of no waiting call
+            }
             _ => {}                                     // a stale answer to an earlier call
         }
     }

@@ -75,15 +75,16 @@ fn identity(fd: c_int) -> Option<(u64, u64)> {
     Some((st.st_dev as u64, st.st_ino as u64))
 }
 
-/// A descriptor checked out with its state for one step; the state goes
-/// back when the step ends (so a callback may use the same socket).
-struct Conn {
+/// A descriptor checked out with its state (and checked for reuse) for one
+/// call; the state goes back when it is dropped, which must happen before
+/// an event callback runs (the callback may use the same socket).
+pub(crate) struct Conn {
     fd: c_int,
     state: Option<FdState>,
 }
 
 impl Conn {
-    fn open(fd: c_int) -> Result<Conn, Failure> {
+    pub(crate) fn open(fd: c_int) -> Result<Conn, Failure> {
         let id = identity(fd).ok_or(Failure::InvalidSocket)?;
         let kept = lock(&STATES).get_or_insert_with(HashMap::new).remove(&fd);
         let state = match kept {
@@ -102,7 +103,7 @@ impl Conn {
     }
 
     /// Writes all of `bytes` (waiting while the socket is full).
-    fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         let mut sent = 0;
         while sent < bytes.len() {
             let rest = &bytes[sent..];
@@ -129,7 +130,7 @@ impl Conn {
 
     /// The next message, waiting while the server is silent for less than
     /// `silence` and `deadline` has not passed.
-    fn next(&mut self, silence: Duration, deadline: Instant) -> Result<Message, Failure> {
+    pub(crate) fn next(&mut self, silence: Duration, deadline: Instant) -> Result<Message, Failure> {
         loop {
             match self.decoder().next_frame() {
                 Ok(Some(Frame::Message(m))) => return Ok(m),
@@ -172,13 +173,8 @@ pub(crate) fn valid(fd: c_int) -> bool {
     identity(fd).is_some()
 }
 
-/// Sends all of `bytes` on `fd`.
-pub(crate) fn send_all(fd: c_int, bytes: &[u8]) -> Result<(), Failure> {
-    Conn::open(fd)?.send(bytes)
-}
-
 /// The next message on `fd` (see `Conn::next`).
-pub(crate) fn next_message(fd: c_int, silence: Duration, deadline: Instant) -> Result<Message, Failure> {
+fn next_message(fd: c_int, silence: Duration, deadline: Instant) -> Result<Message, Failure> {
     Conn::open(fd)?.next(silence, deadline)
 }
 

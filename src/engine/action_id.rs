@@ -148,7 +148,8 @@ impl std::fmt::Display for ActionId {
     }
 }
 
-/// Hashes ActionIDs for a connection's map of pending actions: a
+/// Hashes ActionIDs for a connection's map of pending actions (and the
+/// loop's connection numbers): a
 /// multiply-rotate over eight bytes at a time from a per-process random
 /// seed, several times cheaper than SipHash on these short keys. Only our
 /// own sends insert into that map (a server's ActionIDs are only looked
@@ -172,14 +173,30 @@ impl BuildHasher for IdHash {
 
 pub(crate) struct IdHasher(u64);
 
+impl IdHasher {
+    fn mix(&mut self, word: u64) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+}
+
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(u64::from_le_bytes(w.try_into().expect("chunks of 8")));
         }
+        // The tail as a little-endian word, byte by byte (a copy of a
+        // variable length is a memmove call, per key).
+        let tail = words.remainder();
+        if !tail.is_empty() {
+            self.mix(tail.iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)));
+        }
+    }
+
+    /// Connection numbers (the loop's map of connections).
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
     }
 
     fn finish(&self) -> u64 {

@@ -10,7 +10,7 @@ use crate::error::Result;
 
 /// A value handed from the loop thread to one blocked thread.
 pub(crate) struct Oneshot<T> {
-    slot: Mutex<Option<T>>,
+    slot: Mutex<Slot<T>>,
     ready: Condvar,
     /// Set once the value is in: a waiter spinning briefly sees it without
     /// sleeping on the condvar (a round trip is often shorter than a sleep
@@ -18,18 +18,28 @@ pub(crate) struct Oneshot<T> {
     filled: AtomicBool,
 }
 
+/// The value, and whether anyone sleeps on the condvar for it: a waiter
+/// that spun and saw it costs the loop no wake-up call (a futex system
+/// call per answer otherwise).
+struct Slot<T> {
+    value: Option<T>,
+    sleepers: usize,
+}
+
 impl<T> Oneshot<T> {
     pub(crate) fn new() -> Oneshot<T> {
-        Oneshot { slot: Mutex::new(None), ready: Condvar::new(), filled: AtomicBool::new(false) }
+        Oneshot { slot: Mutex::new(Slot { value: None, sleepers: 0 }), ready: Condvar::new(), filled: AtomicBool::new(false) }
     }
 
     /// Stores the value; a second completion is ignored.
     pub(crate) fn complete(&self, value: T) {
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         if !self.filled.load(Ordering::Acquire) {
-            *slot = Some(value);
+            slot.value = Some(value);
             self.filled.store(true, Ordering::Release);
-            self.ready.notify_all();
+            if slot.sleepers > 0 {
+                self.ready.notify_all();
+            }
         }
     }
 
@@ -56,19 +66,23 @@ impl<T> Oneshot<T> {
         self.spin(spin);
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(v) = slot.take() {
+            if let Some(v) = slot.value.take() {
                 return Some(v);
             }
-            slot = match deadline {
-                None => self.ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return None;
-                    }
-                    self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0
-                }
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.saturating_duration_since(Instant::now()) {
+                    left if left.is_zero() => return None,
+                    left => Some(left),
+                },
             };
+            // Counted under the lock, so complete() cannot miss a sleeper.
+            slot.sleepers += 1;
+            slot = match left {
+                None => self.ready.wait(slot).unwrap_or_else(|p| p.into_inner()),
+                Some(left) => self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0,
+            };
+            slot.sleepers -= 1;
         }
     }
 
@@ -122,17 +136,20 @@ impl SpinPolicy {
 
 /// A callback-style action's continuation: `Owned` takes the result (the
 /// Rust API), `Borrowed` only looks at it (the C API, whose response lives
-/// for the call, its buffer back in the pool after it).
+/// for the call, its buffer back in the pool after it). `Borrowed` is a
+/// plain function and two words for it (the C callback and its userdata),
+/// not a boxed closure: no malloc per action on the sender and free on the
+/// dispatch thread.
 pub(crate) enum ResponseCallback {
     Owned(Box<dyn FnOnce(Result<Message>) + Send>),
-    Borrowed(Box<dyn FnOnce(&Result<Message>) + Send>),
+    Borrowed(fn(&Result<Message>, [usize; 2]), [usize; 2]),
 }
 
 impl ResponseCallback {
     pub(crate) fn call(self, result: Result<Message>) {
         match self {
             ResponseCallback::Owned(f) => f(result),
-            ResponseCallback::Borrowed(f) => f(&result),
+            ResponseCallback::Borrowed(f, words) => f(&result, words),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use super::action_id::ActionId;
+use super::action_id::{ActionId, IdHash};
 use super::connection::{Conn, Direct, Pending, Phase};
 use super::http_link::{self, HttpLink};
 use super::timers::{Timer, TimerKind, Timers};
@@ -34,7 +34,7 @@ const READS_PER_TURN: usize = 64;
 pub(super) struct EventLoop {
     pub(super) poll: Poll,
     pub(super) shared: Arc<EngineShared>,
-    pub(super) conns: HashMap<u64, Conn>,
+    pub(super) conns: HashMap<u64, Conn, IdHash>,
     pub(super) timers: Timers,
     /// Connections with unsent output.
     pub(super) dirty: Vec<u64>,
@@ -64,7 +64,7 @@ impl EventLoop {
         let event_loop = EventLoop {
             poll,
             shared: Arc::clone(&shared),
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             timers: Timers::default(),
             dirty: Vec::new(),
             backlog: Vec::new(),
@@ -98,12 +98,15 @@ impl EventLoop {
                     WAKER => wake = true,
                     token => {
                         let (id, slot) = super::http_link::untoken(token);
-                        self.on_ready(id, slot, event.is_writable())
+                        // Closed or failed already: a short read does not
+                        // empty the socket of its end, and no edge follows.
+                        let ends_short = !event.is_read_closed() && !event.is_error();
+                        self.on_ready(id, slot, event.is_writable(), ends_short)
                     }
                 }
             }
             for id in std::mem::take(&mut self.backlog) {
-                self.read(id);
+                self.read(id, false);
             }
             if wake {
                 self.shared.take_commands(&mut commands);
@@ -178,8 +181,8 @@ impl EventLoop {
                 Some(conn) => enlist(conn, &mut self.timers, cmd),
                 None => cmd.fail(|_| None),
             },
-            Command::Send { id, action_id, bytes, wait_event, timeout, reply, ticket, written: None } => {
-                self.on_send(id, action_id, bytes, wait_event, timeout, reply, ticket)
+            Command::Send { id, action_id, bytes, wait_event, deadline, reply, ticket, written: None } => {
+                self.on_send(id, action_id, bytes, wait_event, deadline, reply, ticket)
             }
             Command::Flush { id } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
@@ -210,7 +213,7 @@ impl EventLoop {
                         conn.paused = false;
                         match conn.http.is_some() {
                             true => self.http_poll(id),
-                            false => self.read(id),
+                            false => self.read(id, false),
                         }
                     }
                 }
@@ -333,7 +336,7 @@ impl EventLoop {
         self.disconnect(id, e);
     }
 
-    fn on_ready(&mut self, id: u64, slot: usize, writable: bool) {
+    fn on_ready(&mut self, id: u64, slot: usize, writable: bool, ends_short: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if conn.http.is_some() {
             return self.http_ready(id, slot, writable);
@@ -355,11 +358,12 @@ impl EventLoop {
         if writable {
             self.flush(id);
         }
-        self.read(id);
+        self.read(id, ends_short);
     }
 
-    /// Drains the socket and routes what it held.
-    fn read(&mut self, id: u64) {
+    /// Drains the socket and routes what it held; `ends_short`: a short
+    /// read of plain TCP ends it (see below).
+    fn read(&mut self, id: u64, ends_short: bool) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if !matches!(conn.phase, Phase::Banner | Phase::Open) || conn.paused {
             return;
@@ -377,6 +381,7 @@ impl EventLoop {
             }
             turns += 1;
             let Some(stream) = conn.stream.as_mut() else { break };
+            let plain = stream.is_plain();
             match stream.read_into(&mut conn.decoder, &mut self.read_buf) {
                 Ok(0) => {
                     failure = Some(eof_error(conn));
@@ -414,6 +419,12 @@ impl EventLoop {
             // serve the next read's messages (a turn of 64 reads would
             // otherwise hold thousands of events, more than the pool keeps).
             conn.client.dispatch.deliver(&mut self.batch);
+            // An emptied socket will raise a new edge for its next bytes
+            // (its end included): the read that would only say WouldBlock
+            // is one system call per answer saved.
+            if ends_short && plain && conn.decoder.last_read_short() {
+                break;
+            }
         }
         conn.decoder.keep_rest(&mut self.read_buf);
         conn.client.dispatch.deliver(&mut self.batch);
@@ -433,29 +444,25 @@ impl EventLoop {
         action_id: ActionId,
         bytes: Vec<u8>,
         wait_event: Option<Box<str>>,
-        timeout: Duration,
+        deadline: Instant,
         reply: Reply,
         ticket: super::Ticket,
     ) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return reply.complete_here(Err(Error::Closed("the client is closed".into())));
         };
-        let dispatch = Arc::clone(&conn.client.dispatch);
         let offline = conn.reconnecting;
         if offline && !conn.policy.offline_wait {
-            return reply.complete(Err(Error::Closed("reconnecting".into())), &dispatch);
+            return reply.complete(Err(Error::Closed("reconnecting".into())), &conn.client.dispatch);
         }
         if conn.phase == Phase::Idle && !offline {
-            return reply.complete(Err(Error::Closed("not connected".into())), &dispatch);
+            return reply.complete(Err(Error::Closed("not connected".into())), &conn.client.dispatch);
         }
         let std::collections::hash_map::Entry::Vacant(entry) = conn.pending.entry(action_id.clone()) else {
             let e = Error::InvalidArgument(format!("ActionID {action_id:?} is already in flight"));
-            return reply.complete(Err(e), &dispatch);
+            return reply.complete(Err(e), &conn.client.dispatch);
         };
-        let seq = self.timers.add(
-            Instant::now() + timeout,
-            TimerKind::Action { conn: id, id: action_id.clone() },
-        );
+        let seq = self.timers.add(deadline, TimerKind::Action { conn: id, id: action_id.clone() });
         let sent = !offline && conn.http.is_none();
         entry.insert(Pending { reply, seq, wait_event, list: None, sent, ticket: Some(ticket) });
         if let Some(link) = conn.http.as_mut() {
@@ -702,15 +709,15 @@ fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), 
 /// Registers an action its caller wrote itself (`Command::Send` with
 /// `written`): it waits for its answer like one the loop wrote.
 fn enlist(conn: &mut Conn, timers: &mut Timers, cmd: Command) {
-    let Command::Send { id, action_id, wait_event, timeout, reply, ticket, written: Some(link), .. } = cmd else {
+    let Command::Send { id, action_id, wait_event, deadline, reply, ticket, written: Some(link), .. } = cmd else {
         return;
     };
-    let seq = timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: action_id.clone() });
+    let seq = timers.add(deadline, TimerKind::Action { conn: id, id: action_id.clone() });
     let pending = Pending { reply, seq, wait_event, list: None, sent: true, ticket: Some(ticket) };
     conn.enlist_written(link, action_id, pending);
 }
 
-fn is_live(conns: &HashMap<u64, Conn>, timer: &Timer) -> bool {
+fn is_live(conns: &HashMap<u64, Conn, IdHash>, timer: &Timer) -> bool {
     match &timer.kind {
         TimerKind::Connect { conn } => conns
             .get(conn)

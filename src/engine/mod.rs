@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::codec::Limits;
 use crate::error::{Error, Result};
@@ -90,7 +90,9 @@ pub(crate) enum Command {
         action_id: action_id::ActionId,
         bytes: Vec<u8>,
         wait_event: Option<Box<str>>,
-        timeout: Duration,
+        /// When it times out, set by the sender (the clock is read on the
+        /// caller's thread, not the loop's, and counts from the call).
+        deadline: Instant,
         reply: Reply,
         /// Its room in the client's budget, given back when it completes.
         ticket: Ticket,

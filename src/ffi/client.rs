@@ -72,6 +72,15 @@ impl Callback<unsafe extern "C" fn(c_int, *const ami_message, *mut c_void)> {
     }
 }
 
+/// Runs the C response callback that `ami_client_send_async` stored, with
+/// its userdata, as two words (no allocation per action).
+fn c_response(result: &Result<Message>, [f, userdata]: [usize; 2]) {
+    type ResponseFn = unsafe extern "C" fn(c_int, *const ami_message, *mut c_void);
+    // SAFETY: `f` is the non-NULL ami_response_cb given to ami_client_send_async, stored as a usize (same size).
+    let f = unsafe { std::mem::transmute::<usize, ResponseFn>(f) };
+    Callback { f, userdata: userdata as *mut c_void }.response(result)
+}
+
 impl Callback<unsafe extern "C" fn(c_int, c_int, *mut c_void)> {
     fn state(&self, state: State, error: Option<&Error>) {
         let status = error.map_or(0, |e| fail(e.clone()));
@@ -191,10 +200,7 @@ pub extern "C" fn ami_client_send_async(
         with_client(c, |c| {
             let action = &arg(action, "action")?.0;
             match cb {
-                Some(f) => {
-                    let cb = Callback { f, userdata };
-                    c.client.send_async_borrowed(action, move |r| cb.response(r))
-                }
+                Some(f) => c.client.send_async_borrowed(action, c_response, [f as usize, userdata as usize]),
                 None => c.client.send_async(action, |_| {}),
             }
         })
