@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 port=$1
 n=${EVENTS:-200000}
 echo "events of ~500 bytes into each language ($n per measure, same ami-sim):"
-target/release/c_bench "$port" "$n" 1000 | grep -E "raw|C callback"
+target/release/c_bench "$port" "$n" 1000 | grep -E "raw read|C callback"
 (cd bindings/python && python3 bench.py "$port" "$n")
 # asyncio: beside panoramisk when it is installed (pip install panoramisk)
 (cd bindings/python && python3 bench_asyncio.py "$port" 20000)
