@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 
-use super::message::{Field, Known, Message};
+use super::message::{self, Field, Known, Message, is_word_nocase};
 use super::CodecError;
 
 /// Sizes that bound what one peer can make us buffer.
@@ -299,9 +299,9 @@ impl Decoder {
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 return self.finish().map(Some);
             }
-            let field = self.push_header(this, found, end)?;
-            let span = |s: (u32, u32)| &self.buf[start + s.0 as usize..start + s.1 as usize];
-            if span(field.name).eq_ignore_ascii_case(b"Response") && span(field.value).eq_ignore_ascii_case(b"Follows") {
+            let (field, known) = self.push_header(this, found, end)?;
+            let value = |f: Field| &self.buf[start + f.value.0 as usize..start + f.value.1 as usize];
+            if known == Some(message::RESPONSE) && is_word_nocase(value(field), b"follows") {
                 self.mode = Mode::FollowsHeaders;
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 return Ok(None);
@@ -363,19 +363,19 @@ impl Decoder {
     /// Adds the header on the line `buf[line..end]` whose first colon is at
     /// `colon` (see [`header_field`]), its name and value ended with NUL.
     #[inline(always)]
-    fn push_header(&mut self, line: usize, colon: usize, end: usize) -> Result<Field, CodecError> {
+    fn push_header(&mut self, line: usize, colon: usize, end: usize) -> Result<(Field, Option<usize>), CodecError> {
         let field = header_field(&self.buf, self.start, line, colon, end);
         let name = &self.buf[line..self.start + field.name.1 as usize];
-        self.headers.push(field, name, self.limits.max_headers)?;
+        let known = self.headers.push(field, name, self.limits.max_headers)?;
         end_spans(&mut self.buf, self.start, field);
-        Ok(field)
+        Ok((field, known))
     }
 
     fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let rel = |i: usize| (i - self.start) as u32;
         let field = Field::output((rel(start), rel(end)));
         // The made-up name `Output` is never a known one.
-        self.headers.push(field, b"", self.limits.max_headers)?;
+        self.headers.push(field, b"", self.limits.max_headers)?; // never a known name
         end_spans(&mut self.buf, self.start, field);
         Ok(())
     }
@@ -411,14 +411,15 @@ struct Headers {
 
 impl Headers {
     #[inline(always)]
-    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<(), CodecError> {
+    /// Adds a header; returns which known name it has, if any.
+    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<Option<usize>, CodecError> {
         if self.count as usize >= max {
             return Err(CodecError::TooManyHeaders(max));
         }
-        self.known.note(self.count, name);
+        let known = self.known.note(self.count, name);
         self.table.extend_from_slice(&field.encode());
         self.count += 1;
-        Ok(())
+        Ok(known)
     }
 }
 

@@ -88,25 +88,46 @@ pub(crate) struct Known([u32; KNOWN.len()]);
 impl Known {
     pub(crate) const EMPTY: Known = Known([NONE; KNOWN.len()]);
 
-    /// Records header `i` called `name` if it is the first of a known name.
+    /// Records header `i` called `name` if it is the first of a known name;
+    /// returns which known name it is.
     #[inline]
-    pub(crate) fn note(&mut self, i: u32, name: &[u8]) {
-        if let Some(k) = known_slot(name) {
-            if self.0[k] == NONE {
-                self.0[k] = i;
-            }
+    pub(crate) fn note(&mut self, i: u32, name: &[u8]) -> Option<usize> {
+        let k = known_slot(name)?;
+        if self.0[k] == NONE {
+            self.0[k] = i;
         }
+        Some(k)
     }
 }
 
-/// Which of `KNOWN` `name` is (case-insensitive).
+/// `Response` in [`KNOWN`].
+pub(crate) const RESPONSE: usize = 1;
+
+/// Which of `KNOWN` `name` is (case-insensitive). Every message asks this
+/// of each of its names, so words are compared, not bytes.
 #[inline]
 fn known_slot(name: &[u8]) -> Option<usize> {
-    // Every message asks this of each of its names: most differ in length.
-    if name.len() != 5 && name.len() != 8 {
-        return None;
+    match name.len() {
+        5 => is_word_nocase(name, b"event").then_some(0),
+        8 if is_word_nocase(name, b"response") => Some(RESPONSE),
+        8 => is_word_nocase(name, b"actionid").then_some(2),
+        _ => None,
     }
-    KNOWN.iter().position(|k| k.len() == name.len() && k.eq_ignore_ascii_case(name))
+}
+
+/// `bytes` equals `lower` (4 to 8 lowercase ASCII letters) in any case. A
+/// letter's case is its 0x20 bit, and only the two cases of a letter have
+/// that letter's bits once 0x20 is set: so an OR and a compare of two
+/// (overlapping) 4-byte words decide it exactly.
+#[inline(always)]
+pub(crate) fn is_word_nocase(bytes: &[u8], lower: &[u8]) -> bool {
+    debug_assert!((4..=8).contains(&lower.len()) && lower.iter().all(u8::is_ascii_lowercase));
+    let n = lower.len();
+    if bytes.len() != n {
+        return false;
+    }
+    let word = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    (word(bytes, 0) | 0x2020_2020) == word(lower, 0) && (word(bytes, n - 4) | 0x2020_2020) == word(lower, n - 4)
 }
 
 impl Default for Message {
@@ -455,6 +476,25 @@ fn text(bytes: &[u8]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_compare_is_exactly_case_insensitive_equality() {
+        // Every byte value in every position of each word the codec asks for.
+        for lower in [&b"event"[..], b"response", b"actionid", b"follows"] {
+            for at in 0..lower.len() {
+                for b in 0..=255u8 {
+                    let mut probe = lower.to_vec();
+                    probe[at] = b;
+                    assert_eq!(is_word_nocase(&probe, lower), probe.eq_ignore_ascii_case(lower), "{probe:?}");
+                }
+            }
+            assert!(is_word_nocase(&lower.to_ascii_uppercase(), lower));
+            assert!(!is_word_nocase(&lower[..lower.len() - 1], lower));
+        }
+        assert_eq!(known_slot(b"ACTIONID"), Some(2));
+        assert_eq!(known_slot(b"rEsPoNsE"), Some(RESPONSE));
+        assert_eq!(known_slot(b"Uniqueid"), None);
+    }
 
     #[test]
     fn known_headers_are_found_first_match_either_way() {
