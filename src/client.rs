@@ -317,7 +317,10 @@ impl Client {
     fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<bool> {
         self.not_closed()?;
         let (action_id, bytes) = self.encode(action)?;
-        let deadline = std::time::Instant::now() + timeout.unwrap_or(self.options.action_timeout);
+        let now = std::time::Instant::now();
+        // A timeout past what a clock can hold (Duration::MAX): a year, in effect never.
+        let timeout = timeout.unwrap_or(self.options.action_timeout);
+        let deadline = now.checked_add(timeout).unwrap_or(now + Duration::from_secs(365 * 86_400));
         let ticket = match wait {
             true => self.shared.budget.take(bytes.len(), deadline)?, // waiting for room counts
             false => self.shared.budget.try_take(bytes.len())?,

@@ -263,6 +263,18 @@ fn stalled_server_times_out() {
 }
 
 #[test]
+fn a_timeout_too_long_for_the_clock_means_no_deadline() {
+    let sim = Sim::default();
+    let c = sim.client();
+    let ping = Message::action("Ping").unwrap();
+    let r = c.send_timeout(&ping, Some(Duration::MAX)).unwrap();
+    assert_eq!(r.get("Ping"), Some("Pong"));
+    let (tx, rx) = mpsc::channel();
+    c.send_async_timeout(&ping, Some(Duration::MAX), move |r| tx.send(r).unwrap()).unwrap();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap().get("Ping"), Some("Pong"));
+}
+
+#[test]
 fn close_mid_message_fails_every_pending_action() {
     let sim = Sim::default();
     let c = sim.client();
