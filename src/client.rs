@@ -9,7 +9,7 @@ use crate::codec::{Limits, Message};
 use crate::engine::dispatch::{EventSink, Pattern};
 use crate::engine::{
     self, Budget, ClientShared, Command, Dispatcher, EngineShared, HttpPolicy, LinkPolicy, LoginInfo, Oneshot, Reply,
-    ResponseCallback, Written,
+    Recv, ResponseCallback, Written,
     action_id::{self, ActionId},
 };
 use crate::error::{Error, Result};
@@ -313,8 +313,9 @@ impl Client {
 
     /// Hands an action to the loop once it has room in the budget: at once
     /// or `Error::Full` (`wait` false), or waiting up to its deadline.
-    /// Returns whether this thread wrote it to the socket itself.
-    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool) -> Result<bool> {
+    /// Says whether this thread wrote it to the socket itself, and whether
+    /// it claimed the read side for its answer (`read_own`: it may).
+    fn submit(&self, action: &Message, timeout: Option<Duration>, reply: Reply, wait: bool, read_own: bool) -> Result<Submitted> {
         self.not_closed()?;
         let (action_id, bytes) = self.encode(action)?;
         let now = std::time::Instant::now();
@@ -328,7 +329,9 @@ impl Client {
         // A blocking action with our own ActionID (so never one in flight
         // already) is written by the caller when the socket is free.
         let ours = action.action_id().is_none_or(str::is_empty);
-        let turn = if wait && ours { self.shared.direct.turn() } else { None };
+        let mut turn = if wait && ours { self.shared.direct.turn() } else { None };
+        // Its answer alone completes it: no list, no follow-up event.
+        let read_own = read_own && action.waits_for_event().is_none();
         let written = turn.as_ref().map(|t| t.link());
         let (queued, own) = if written.is_some() { (Vec::new(), bytes) } else { (bytes, Vec::new()) };
         let send = Command::Send {
@@ -341,22 +344,70 @@ impl Client {
             reply,
             written,
         };
-        let Some(turn) = turn else {
+        let Some(mut turn) = turn.take() else {
+            self.shared.direct.queue_one();
             self.engine.submit(send);
-            return Ok(false);
+            return Ok(Submitted::Queued);
         };
-        if let Err(send) = self.engine.register(send) {
-            drop(turn);
-            send.fail(|_| Some(Arc::clone(&self.shared)));
-            return Ok(false);
-        }
+        // Reading its own answer, the caller registers the action only if
+        // it hands over to the loop (see `direct`).
+        let claim = if read_own { turn.claim_read() } else { None };
+        let send = match claim {
+            Some(_) => Some(send),
+            None => match self.engine.register(send) {
+                Ok(()) => None,
+                Err(send) => {
+                    drop(turn);
+                    send.fail(|_| Some(Arc::clone(&self.shared)));
+                    return Ok(Submitted::Queued);
+                }
+            },
+        };
         let wrote = turn.write(&own); // the turn, and its lock, end here
         crate::logging::wire(self.shared.log, self.shared.id, "->", &own);
         if let Written::Part = wrote {
             self.engine.submit(Command::Flush { id: self.shared.id });
         }
         crate::codec::recycle::give_buffer(own);
-        Ok(true)
+        Ok(match (send, claim) {
+            (Some(send), Some(claim)) => Submitted::Reading(send, claim),
+            _ => Submitted::Written,
+        })
+    }
+
+    /// Reads the answer to `send`, which this thread wrote after claiming
+    /// the read side, spinning on the socket for up to `spin`: the answer,
+    /// or None once it has handed over to the loop (the action registered,
+    /// what it read passed on), whose result then comes as usual.
+    fn read_own_answer(&self, send: Command, claim: u64, spin: Duration) -> Option<Result<Message>> {
+        let Command::Send { action_id, .. } = &send else { return None };
+        let direct = &self.shared.direct;
+        let mut got = Vec::new();
+        let started = std::time::Instant::now();
+        loop {
+            match direct.recv(claim, &mut got) {
+                Recv::Data => match own_answer(&got, action_id, self.shared.limits) {
+                    Own::Mine(answer) => {
+                        if direct.end_claim(Vec::new()) {
+                            self.engine.submit(Command::Read { id: self.shared.id });
+                        }
+                        crate::logging::wire_message(self.shared.log, self.shared.id, &answer);
+                        return Some(Ok(answer)); // `send` goes unregistered, its room back
+                    }
+                    Own::Partial => {}
+                    Own::Other => break,
+                },
+                Recv::Nothing if started.elapsed() < spin => std::hint::spin_loop(),
+                Recv::Nothing | Recv::Over => break,
+            }
+        }
+        if let Err(send) = self.engine.register(send) {
+            send.fail(|_| Some(Arc::clone(&self.shared)));
+        }
+        if direct.end_claim(got) {
+            self.engine.submit(Command::Read { id: self.shared.id });
+        }
+        None
     }
 
     /// Sends an action and waits for its response (list responses carry
@@ -371,17 +422,21 @@ impl Client {
         self.not_in_callback("send")?;
         let slot = Arc::new(Oneshot::new());
         let started = std::time::Instant::now();
-        let written = self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true)?;
         let spin = self.shared.spin.spin();
+        let submitted = self.submit(action, timeout, Reply::Wait(Arc::clone(&slot)), true, !spin.is_zero())?;
         // An action the caller wrote itself reached the loop without a
         // wake-up; its deadline is armed once the loop wakes, by the answer
         // or, if none comes soon, by this.
-        let result = match written {
-            false => slot.wait_spinning(spin),
-            true => slot.wait_spinning_for(spin, ARM_DEADLINE_AFTER).unwrap_or_else(|| {
+        let wait_written = || {
+            slot.wait_spinning_for(spin, ARM_DEADLINE_AFTER).unwrap_or_else(|| {
                 self.engine.wake();
                 slot.wait()
-            }),
+            })
+        };
+        let result = match submitted {
+            Submitted::Queued => slot.wait_spinning(spin),
+            Submitted::Written => wait_written(),
+            Submitted::Reading(send, claim) => self.read_own_answer(send, claim, spin).unwrap_or_else(wait_written),
         };
         self.shared.spin.record(started.elapsed());
         result
@@ -406,7 +461,7 @@ impl Client {
         callback: impl FnOnce(Result<Message>) + Send + 'static,
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, timeout, Reply::Callback(ResponseCallback::Owned(Box::new(callback))), false).map(|_| ())
+        self.submit(action, timeout, Reply::Callback(ResponseCallback::Owned(Box::new(callback))), false, false).map(|_| ())
     }
 
     /// [`Client::send_async`] for a callback that only looks at the result
@@ -419,7 +474,7 @@ impl Client {
         words: [usize; 2],
     ) -> Result<()> {
         self.shared.dispatch.prepare_responses()?;
-        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(callback, words)), false).map(|_| ())
+        self.submit(action, None, Reply::Callback(ResponseCallback::Borrowed(callback, words)), false, false).map(|_| ())
     }
 
     /// Sends an action whose result goes to the client's completion queue
@@ -428,7 +483,7 @@ impl Client {
     /// (asyncio), so that no thread of the library calls into it.
     pub fn send_queued(&self, action: &Message, tag: u64) -> Result<()> {
         self.completion_fd()?; // exists before any result can need it
-        self.submit(action, None, Reply::Queue(tag), false).map(|_| ())
+        self.submit(action, None, Reply::Queue(tag), false, false).map(|_| ())
     }
 
     /// Up to `max` results of [`Client::send_queued`] with their tags, in
@@ -558,6 +613,48 @@ impl Client {
         // be queued: the dispatch thread is stopped and joined all the same,
         // so none runs once the client is gone.
         self.shared.dispatch.close();
+    }
+}
+
+/// How [`Client::submit`] passed an action on.
+enum Submitted {
+    /// To the loop's queue.
+    Queued,
+    /// Written by the caller and registered with the loop.
+    Written,
+    /// Written by the caller, which claimed the read side for its answer
+    /// (the claim) and holds the action unregistered.
+    Reading(Command, u64),
+}
+
+/// What bytes a caller read for its own answer hold.
+enum Own {
+    /// Exactly its answer, whole.
+    Mine(Message),
+    /// Not a whole message yet.
+    Partial,
+    /// Anything else: for the loop.
+    Other,
+}
+
+fn own_answer(got: &[u8], id: &str, limits: Limits) -> Own {
+    if got.len() > limits.max_message {
+        return Own::Other; // the loop reports it
+    }
+    let mut copy = crate::codec::recycle::buffer(got.len());
+    copy.extend_from_slice(got); // decoding ends names and values with NUL in place
+    let mut decoder = crate::codec::Decoder::server_over(copy, limits);
+    match decoder.next_frame() {
+        Ok(Some(crate::codec::Frame::Message(m))) => {
+            let alone = decoder.pending_bytes() == 0;
+            let mine = !m.is_event() && m.action_id() == Some(id) && !(m.is_success() && m.starts_list());
+            match alone && mine {
+                true => Own::Mine(m),
+                false => Own::Other,
+            }
+        }
+        Ok(None) => Own::Partial,
+        _ => Own::Other,
     }
 }
 

@@ -1,9 +1,11 @@
 //! A blocking caller writes its own action to the socket when the loop has
-//! nothing to write (src/engine/direct.rs). What that must not change:
-//! bytes of two actions never interleave, an action the socket could not
-//! take at once is finished by the loop before anything else, answers reach
-//! the right caller exactly once, a lost link and a silent server end the
-//! wait on time.
+//! nothing to write, and reads its own answer while the loop holds no part
+//! of a message (src/engine/direct.rs). What that must not change: bytes of
+//! two actions never interleave, an action the socket could not take at
+//! once is finished by the loop before anything else, answers reach the
+//! right caller exactly once, whatever else a caller reads reaches the loop
+//! in order (events, other answers, a message in pieces), a lost link and a
+//! silent server end the wait on time.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -191,4 +193,175 @@ fn a_link_lost_before_the_answer_ends_the_wait() {
     let e = c.send(&Message::action("Ping").unwrap()).unwrap_err();
     assert!(matches!(e, Error::Disconnected(_)), "{e:?}");
     assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+/// A server that greets, then answers each action by writing what
+/// `answer(n, ActionID)` gives, piece by piece with `gap` between pieces.
+fn scripted(
+    gap: Duration,
+    answer: impl Fn(usize, &str) -> Vec<String> + Send + 'static,
+) -> (u16, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        s.set_nodelay(true).unwrap();
+        (&s).write_all(b"Asterisk Call Manager/5.0.2\r\n").unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut n = 0;
+        while let Some(action) = read_action(&mut r) {
+            for (i, piece) in answer(n, get(&action, "ActionID")).into_iter().enumerate() {
+                if i > 0 {
+                    std::thread::sleep(gap);
+                }
+                if (&s).write_all(piece.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            n += 1;
+        }
+    });
+    (port, t)
+}
+
+fn collect_events(c: &Client) -> Arc<std::sync::Mutex<Vec<(String, String)>>> {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = Arc::clone(&seen);
+    c.subscribe("*", move |e| {
+        let name = e.event_name().unwrap_or("").to_string();
+        into.lock().unwrap().push((name, e.get("N").unwrap_or("").to_string()));
+    })
+    .unwrap();
+    seen
+}
+
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn events_around_an_answer_reach_the_loop_in_order() {
+    // Event, answer and event in one write: a caller reading its own answer
+    // reads all three and must pass the events on, before anything later.
+    let (port, _server) = scripted(Duration::ZERO, |n, id| {
+        vec![format!(
+            "Event: Before\r\nN: {n}\r\n\r\nResponse: Success\r\nActionID: {id}\r\nPing: Pong\r\n\r\nEvent: After\r\nN: {n}\r\n\r\n"
+        )]
+    });
+    let c = Client::new(Options::default());
+    c.connect("127.0.0.1", port).unwrap();
+    let seen = collect_events(&c);
+    for _ in 0..200 {
+        let r = c.send(&Message::action("Ping").unwrap()).unwrap();
+        assert_eq!(r.get("Ping"), Some("Pong"));
+    }
+    wait_for("400 events", || seen.lock().unwrap().len() >= 400);
+    std::thread::sleep(Duration::from_millis(20));
+    let seen = seen.lock().unwrap();
+    let want: Vec<(String, String)> =
+        (0..200).flat_map(|n| [("Before".to_string(), n.to_string()), ("After".to_string(), n.to_string())]).collect();
+    assert_eq!(*seen, want, "every event once, in the order sent");
+}
+
+#[test]
+fn an_answer_in_pieces_arrives_whole() {
+    // Pieces closer than the caller's spin and further apart than it: the
+    // caller finishes the message, or hands the part it has to the loop.
+    for gap in [Duration::from_micros(10), Duration::from_millis(3)] {
+        let (port, _server) = scripted(gap, |n, id| {
+            let whole = format!("Response: Success\r\nActionID: {id}\r\nPing: Pong\r\nN: {n}\r\n\r\n");
+            let cut = 7 + n % 30;
+            vec![whole[..cut].to_string(), whole[cut..].to_string()]
+        });
+        let c = Client::new(Options::default());
+        c.connect("127.0.0.1", port).unwrap();
+        for n in 0..40 {
+            let r = c.send(&Message::action("Ping").unwrap()).unwrap();
+            assert_eq!((r.get("Ping"), r.get("N")), (Some("Pong"), Some(&*n.to_string())), "gap {gap:?}");
+        }
+    }
+}
+
+#[test]
+fn another_answer_read_by_a_blocking_caller_reaches_its_owner() {
+    // The server holds back the answer to an async action and sends it with
+    // the next blocking action's answer, in one write.
+    let (port, _server) = scripted(Duration::ZERO, |n, id| match n % 2 {
+        0 => vec![],
+        _ => vec![format!(
+            "Response: Success\r\nActionID: async-{}\r\n\r\nResponse: Success\r\nActionID: {id}\r\nPing: Pong\r\n\r\n",
+            n / 2
+        )],
+    });
+    let c = Client::new(Options::default());
+    c.connect("127.0.0.1", port).unwrap();
+    let answered = Arc::new(AtomicUsize::new(0));
+    for k in 0..50 {
+        let id = format!("async-{k}");
+        let (done, want) = (Arc::clone(&answered), id.clone());
+        let ping = Message::action("Ping").unwrap().with("ActionID", &id).unwrap();
+        c.send_async(&ping, move |r| {
+            assert_eq!(r.unwrap().action_id(), Some(&*want));
+            done.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(2)); // on the wire: the caller may claim the read side again
+        let r = c.send(&Message::action("Ping").unwrap()).unwrap();
+        assert_eq!(r.get("Ping"), Some("Pong"));
+        wait_for("the async answer", || answered.load(Ordering::SeqCst) == k + 1);
+    }
+}
+
+#[test]
+fn a_flood_and_blocking_sends_together_lose_nothing() {
+    let sim = common::Sim::default();
+    let c = Arc::new(sim.client());
+    let seqs = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = Arc::clone(&seqs);
+    c.subscribe("SimFlood", move |e| into.lock().unwrap().push(e.get("Seq").unwrap_or("").parse::<u64>().unwrap()))
+        .unwrap();
+    let count = 50_000;
+    let flood = Message::action("SimFlood").unwrap().with("Count", &count.to_string()).unwrap();
+    c.send_async(&flood, |r| assert!(r.unwrap().is_success())).unwrap();
+    let pingers: Vec<_> = (0..2)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || {
+                for _ in 0..1000 {
+                    assert_eq!(c.send(&Message::action("Ping").unwrap()).unwrap().get("Ping"), Some("Pong"));
+                }
+            })
+        })
+        .collect();
+    for p in pingers {
+        p.join().unwrap();
+    }
+    wait_for("the flood", || seqs.lock().unwrap().len() >= count);
+    std::thread::sleep(Duration::from_millis(20));
+    let seqs = seqs.lock().unwrap();
+    assert_eq!(seqs.len(), count, "every event once");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order");
+}
+
+#[test]
+fn a_blocking_send_does_not_overtake_a_queued_one() {
+    // An async action goes through the loop's queue; the blocking one sent
+    // right after it by the same thread must not be written before it.
+    let (port, server) = slow_reader(Duration::ZERO);
+    let c = Client::new(Options::default());
+    c.connect("127.0.0.1", port).unwrap();
+    for k in 0..200 {
+        let first = Message::action("First").unwrap().with("Data", &k.to_string()).unwrap();
+        c.send_async(&first, |r| assert!(r.unwrap().is_success())).unwrap();
+        c.send(&Message::action("Second").unwrap()).unwrap();
+    }
+    c.send(&Message::action("Logoff").unwrap()).unwrap();
+    let seen = server.join().unwrap();
+    let names: Vec<&str> = seen.iter().map(|a| get(a, "Action")).collect();
+    let want: Vec<&str> = (0..200).flat_map(|_| ["First", "Second"]).chain(["Logoff"]).collect();
+    assert_eq!(names, want, "in the order sent");
 }

@@ -110,6 +110,15 @@ impl Decoder {
         Decoder::with_mode(Mode::Headers, limits)
     }
 
+    /// A server-side decoder over `data` as it is, with no read buffer:
+    /// to see whether a few bytes are one message (a caller reading its
+    /// own answer) without the room a socket's reads get.
+    pub(crate) fn server_over(data: Vec<u8>, limits: Limits) -> Decoder {
+        let mut decoder = Decoder::with_mode(Mode::Headers, limits);
+        (decoder.filled, decoder.buf) = (data.len(), data);
+        decoder
+    }
+
     fn with_mode(mode: Mode, limits: Limits) -> Decoder {
         Decoder {
             buf: Vec::new(),

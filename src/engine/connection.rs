@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -103,10 +103,14 @@ pub(super) struct Conn {
     pub(super) direct: Direct,
     /// Counts the links callers were let write to.
     pub(super) link: u64,
+    /// The loop's epoll descriptor and this link's token in it: a caller
+    /// reading its own answer turns the loop's interest off meanwhile.
+    pub(super) epoll: (RawFd, u64),
 }
 
 impl Conn {
     pub(super) fn new(client: Arc<ClientShared>) -> Conn {
+        client.direct.forget_queued();
         let limits = client.limits;
         Conn {
             client,
@@ -149,6 +153,7 @@ impl Conn {
             http: None,
             direct: Direct::Off,
             link: 0,
+            epoll: (-1, 0),
         }
     }
 
@@ -165,7 +170,7 @@ impl Conn {
         }
         self.link += 1;
         let writing = self.out_pos < self.out.len();
-        self.client.direct.open(tcp.as_raw_fd(), writing, self.link);
+        self.client.direct.open(tcp.as_raw_fd(), writing, self.link, self.epoll);
         self.direct = if writing { Direct::Busy } else { Direct::Open };
     }
 

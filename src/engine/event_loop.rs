@@ -182,8 +182,13 @@ impl EventLoop {
                 None => cmd.fail(|_| None),
             },
             Command::Send { id, action_id, bytes, wait_event, deadline, reply, ticket, written: None } => {
-                self.on_send(id, action_id, bytes, wait_event, deadline, reply, ticket)
+                self.on_send(id, action_id, bytes, wait_event, deadline, reply, ticket);
+                // Its bytes are in the output now (callers wait behind it), or it ended.
+                if let Some(conn) = self.conns.get(&id) {
+                    conn.client.direct.took_one();
+                }
             }
+            Command::Read { id } => self.read(id, false),
             Command::Flush { id } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     if conn.direct == Direct::Open {
@@ -244,6 +249,7 @@ impl EventLoop {
         conn.user_closed = false;
         conn.attempts = 0;
         conn.connect = Some(done);
+        conn.epoll = (std::os::fd::AsRawFd::as_raw_fd(&self.poll), http_link::token(id, 0).0 as u64);
         conn.http = conn.policy.http.clone().map(|p| Box::new(HttpLink::new(p, &conn.host, conn.port)));
         self.conns.insert(id, conn);
         self.begin_connect(id);
@@ -368,9 +374,20 @@ impl EventLoop {
         if !matches!(conn.phase, Phase::Banner | Phase::Open) || conn.paused {
             return;
         }
+        // A blocking caller may be reading for its own answer (`direct`):
+        // then not now; what it read and did not use comes first.
+        let Some(handed) = conn.client.direct.begin_read() else { return };
         let mut failure = None;
+        if !handed.is_empty() {
+            conn.decoder.feed(&handed);
+            enlist_registered(&self.shared, &mut self.registrations, &mut self.later, &mut self.timers, conn, id);
+            if let Err(e) = conn.batch_responses(|conn| drain_frames(conn, &mut self.batch)) {
+                failure = Some(e);
+            }
+            conn.client.dispatch.deliver(&mut self.batch);
+        }
         let mut turns = 0;
-        loop {
+        while failure.is_none() {
             if conn.client.dispatch.pause_if_full() {
                 conn.paused = true;
                 break;
@@ -389,15 +406,7 @@ impl EventLoop {
                 }
                 Ok(_) => {
                     conn.last_rx = Instant::now();
-                    // What was read may answer actions callers wrote
-                    // themselves since the last look: register them first.
-                    self.shared.take_registrations(&mut self.registrations);
-                    for cmd in self.registrations.drain(..) {
-                        match matches!(cmd, Command::Send { id: of, .. } if of == id) {
-                            true => enlist(conn, &mut self.timers, cmd),
-                            false => self.later.push(cmd),
-                        }
-                    }
+                    enlist_registered(&self.shared, &mut self.registrations, &mut self.later, &mut self.timers, conn, id);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -428,6 +437,8 @@ impl EventLoop {
         }
         conn.decoder.keep_rest(&mut self.read_buf);
         conn.client.dispatch.deliver(&mut self.batch);
+        let claimable = failure.is_none() && !conn.paused && conn.decoder.pending_bytes() == 0;
+        conn.client.direct.end_read(claimable);
         if let Some(e) = failure {
             // Anything parsed before the failure was routed above.
             self.disconnect(id, e);
@@ -521,7 +532,11 @@ impl EventLoop {
             match stream.write(&conn.out[conn.out_pos..]) {
                 Ok(0) => break,
                 Ok(n) => conn.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // A caller that read its own answer may have left
+                    // the socket without write interest (see `direct`).
+                    return conn.client.direct.want_writable();
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let e = Error::Disconnected(format!("{}: write failed: {e}", conn.target));
@@ -674,6 +689,26 @@ fn release_free_memory(read_buf: &mut Vec<u8>) {
 }
 
 /// Decodes every complete frame, routing messages and collecting events.
+/// What was read may answer actions callers wrote themselves since the
+/// last look: registers those of connection `id` first (others wait in
+/// `later`).
+fn enlist_registered(
+    shared: &EngineShared,
+    registrations: &mut Vec<Command>,
+    later: &mut Vec<Command>,
+    timers: &mut Timers,
+    conn: &mut Conn,
+    id: u64,
+) {
+    shared.take_registrations(registrations);
+    for cmd in registrations.drain(..) {
+        match matches!(cmd, Command::Send { id: of, .. } if of == id) {
+            true => enlist(conn, timers, cmd),
+            false => later.push(cmd),
+        }
+    }
+}
+
 fn drain_frames(conn: &mut Conn, batch: &mut Vec<crate::Message>) -> Result<(), Error> {
     let wants_events = conn.client.dispatch.wants_events();
     loop {

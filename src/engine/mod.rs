@@ -28,7 +28,7 @@ use crate::logging::{LogLevel, ami_log};
 pub(crate) use completion::{Internal, Oneshot, Reply, ResponseCallback, SpinPolicy};
 pub(crate) use budget::{Budget, Ticket};
 pub(crate) use dispatch::Dispatcher;
-pub(crate) use direct::{DirectWrite, Written};
+pub(crate) use direct::{DirectWrite, Recv, Written};
 
 /// How a link behaves, kept from its connect for every reconnect.
 #[derive(Debug, Clone)]
@@ -102,6 +102,9 @@ pub(crate) enum Command {
     },
     /// A caller's write left bytes for the loop (see [`direct`]).
     Flush { id: u64 },
+    /// A caller ended its claim on the read side with bytes for the loop
+    /// to read (see [`direct`]).
+    Read { id: u64 },
     /// Drops the link (`forget`: and the client's entry), completing what is
     /// pending with `error`.
     Close { id: u64, error: Error, forget: bool, done: Option<Arc<Oneshot<()>>> },
