@@ -130,6 +130,33 @@ fn ten_thousand_pipelined_actions_complete_exactly_once() {
 }
 
 #[test]
+fn the_completion_fd_is_readable_whenever_results_wait() {
+    // A program's own loop (asyncio) takes results only when the descriptor
+    // says so, topping a window of 100 up as results come: a wake-up lost
+    // between its take and a new result would leave it waiting for ever.
+    let sim = Sim::default();
+    let c = sim.client();
+    let fd = c.completion_fd().unwrap();
+    let (total, window) = (100_000u64, 100u64);
+    let ping = Message::action("Ping").unwrap();
+    let (mut sent, mut done) = (0u64, 0u64);
+    while done < total {
+        while sent < total && sent - done < window {
+            c.send_queued(&ping, sent).unwrap();
+            sent += 1;
+        }
+        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the call.
+        let ready = unsafe { libc::poll(&mut p, 1, 5000) };
+        assert_eq!(ready, 1, "results wait ({} in flight) but the descriptor is not readable", sent - done);
+        for (_, result) in c.next_completions(512) {
+            assert!(result.unwrap().is_success());
+            done += 1;
+        }
+    }
+}
+
+#[test]
 fn ten_thousand_queued_sends_complete_exactly_once_through_the_completion_fd() {
     let sim = Sim::default();
     let c = sim.client();

@@ -467,6 +467,13 @@ impl Dispatcher {
         drop(q);
         if empty {
             self.signal_completions(false);
+            // A result pushed since the take signalled outside the lock, and
+            // that signal may be the one just drained: the program would
+            // wait on the descriptor for ever (seen about once in 200,000
+            // pipelined asyncio actions).
+            if !lock(&self.queues).completions.is_empty() {
+                self.signal_completions(true);
+            }
         }
     }
 
