@@ -380,11 +380,15 @@ impl Client {
     /// or None once it has handed over to the loop (the action registered,
     /// what it read passed on), whose result then comes as usual.
     fn read_own_answer(&self, send: Command, claim: u64, spin: Duration) -> Option<Result<Message>> {
-        let Command::Send { action_id, .. } = &send else { return None };
         let direct = &self.shared.direct;
         let mut got = Vec::new();
         let started = std::time::Instant::now();
-        loop {
+        // (Always a Send; anything else would go straight to the hand-over.)
+        let id = match &send {
+            Command::Send { action_id, .. } => Some(action_id.clone()),
+            _ => None,
+        };
+        while let Some(action_id) = &id {
             match direct.recv(claim, &mut got) {
                 Recv::Data => match own_answer(&got, action_id, self.shared.limits) {
                     Own::Mine(answer) => {
