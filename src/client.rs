@@ -381,7 +381,7 @@ impl Client {
     /// what it read passed on), whose result then comes as usual.
     fn read_own_answer(&self, send: Command, claim: u64, spin: Duration) -> Option<Result<Message>> {
         let direct = &self.shared.direct;
-        let mut got = Vec::new();
+        let mut got = crate::codec::recycle::buffer(4096); // no allocation per round trip
         let started = std::time::Instant::now();
         // (Always a Send; anything else would go straight to the hand-over.)
         let id = match &send {
@@ -396,6 +396,7 @@ impl Client {
                             self.engine.submit(Command::Read { id: self.shared.id });
                         }
                         crate::logging::wire_message(self.shared.log, self.shared.id, &answer);
+                        crate::codec::recycle::give_buffer(got);
                         return Some(Ok(answer)); // `send` goes unregistered, its room back
                     }
                     Own::Partial => {}
