@@ -55,6 +55,16 @@ enum Mode {
     FollowsBody,
 }
 
+/// Why [`Decoder::parse_headers`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    NeedMore,
+    /// The blank line that ends a message.
+    Blank,
+    Follows,
+    TooMany,
+}
+
 /// The incremental decoder. One per connection.
 ///
 /// ```
@@ -208,7 +218,7 @@ impl Decoder {
         own.extend_from_slice(rest);
         self.move_to_front(own.len());
         *shared = std::mem::replace(&mut self.buf, own);
-        if self.headers.table.capacity() > 4096 && self.headers.count == 0 {
+        if self.headers.table.capacity() > 256 && self.headers.count == 0 {
             self.headers.table = Vec::new();
         }
     }
@@ -283,37 +293,75 @@ impl Decoder {
     }
 
     /// The hot loop: `Name: value` lines until a blank line completes the
-    /// message, each line scanned once for its LF and first colon together.
+    /// message. The bytes are looked at 64 at a time, as bit masks of where
+    /// their LFs and colons are; each line then costs a few bit operations,
+    /// with the state in locals (fields borrowed apart) rather than `self`.
     /// Returns `Ok(None)` when the bytes run out or the mode changes.
     fn parse_headers(&mut self) -> Result<Option<Frame>, CodecError> {
-        let (filled, mut start) = (self.filled, self.start);
-        let mut line = self.line;
+        let (filled, max) = (self.filled, self.limits.max_headers);
+        let (mut line, mut base) = (self.line, self.scanned);
         let mut colon = if self.colon == NO_COLON { NO_COLON } else { line + self.colon };
-        let mut at = self.scanned;
-        loop {
-            let buf = &self.buf[..];
-            let Some(lf) = scan_line(buf, at, filled, &mut colon) else {
+        let Decoder { buf, headers, start, .. } = self;
+        let buf: &mut [u8] = buf;
+        let mut begin = *start;
+        let stop = 'scan: loop {
+            if base >= filled {
+                break Stop::NeedMore;
+            }
+            let (mut lfs, mut colons) = masks64(buf, base, filled);
+            while lfs != 0 {
+                let low = lfs & lfs.wrapping_neg();
+                let before = colons & (low - 1);
+                if colon == NO_COLON && before != 0 {
+                    colon = base + before.trailing_zeros() as usize;
+                }
+                let lf = base + low.trailing_zeros() as usize;
+                (lfs, colons) = (lfs ^ low, colons & !(low | (low - 1)));
+                let (this, found) = (line, colon);
+                (line, colon) = (lf + 1, NO_COLON);
+                let end = if lf > this && buf[lf - 1] == b'\r' { lf - 1 } else { lf };
+                if end == this {
+                    if headers.count == 0 {
+                        begin = line; // stray blank line between messages
+                        continue;
+                    }
+                    break 'scan Stop::Blank;
+                }
+                if headers.count as usize >= max {
+                    break 'scan Stop::TooMany;
+                }
+                let field = header_field(buf, begin, this, found, end);
+                let known = headers.known.note(headers.count, &buf[this..begin + field.name.1 as usize]);
+                headers.table.push(field.encode());
+                headers.count += 1;
+                end_spans(buf, begin, field);
+                if known == Some(message::RESPONSE) {
+                    let value = &buf[begin + field.value.0 as usize..begin + field.value.1 as usize];
+                    if is_word_nocase(value, b"follows") {
+                        break 'scan Stop::Follows;
+                    }
+                }
+            }
+            if colon == NO_COLON && colons != 0 {
+                colon = base + colons.trailing_zeros() as usize; // in a line that goes on
+            }
+            base += 64;
+        };
+        *start = begin;
+        match stop {
+            Stop::NeedMore => {
                 (self.line, self.scanned) = (line, filled);
                 self.colon = if colon == NO_COLON { NO_COLON } else { colon - line };
-                return Ok(None);
-            };
-            let end = if lf > line && buf[lf - 1] == b'\r' { lf - 1 } else { lf };
-            let (this, found) = (line, colon);
-            (line, at, colon) = (lf + 1, lf + 1, NO_COLON);
-            if end == this {
-                if self.headers.count == 0 {
-                    (start, self.start) = (line, line); // stray blank line between messages
-                    continue;
-                }
-                (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
-                return self.finish().map(Some);
+                Ok(None)
             }
-            let (field, known) = self.push_header(this, found, end)?;
-            let value = |f: Field| &self.buf[start + f.value.0 as usize..start + f.value.1 as usize];
-            if known == Some(message::RESPONSE) && is_word_nocase(value(field), b"follows") {
-                self.mode = Mode::FollowsHeaders;
+            Stop::TooMany => Err(CodecError::TooManyHeaders(max)),
+            Stop::Blank | Stop::Follows => {
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
-                return Ok(None);
+                if stop == Stop::Follows {
+                    self.mode = Mode::FollowsHeaders;
+                    return Ok(None);
+                }
+                self.finish().map(Some)
             }
         }
     }
@@ -366,25 +414,17 @@ impl Decoder {
     /// The header on `buf[start..end]` (a line of the slow path).
     fn push_line(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let colon = self.buf[start..end].iter().position(|&b| b == b':').map_or(NO_COLON, |c| start + c);
-        self.push_header(start, colon, end).map(|_| ())
-    }
-
-    /// Adds the header on the line `buf[line..end]` whose first colon is at
-    /// `colon` (see [`header_field`]), its name and value ended with NUL.
-    #[inline(always)]
-    fn push_header(&mut self, line: usize, colon: usize, end: usize) -> Result<(Field, Option<usize>), CodecError> {
-        let field = header_field(&self.buf, self.start, line, colon, end);
-        let name = &self.buf[line..self.start + field.name.1 as usize];
-        let known = self.headers.push(field, name, self.limits.max_headers)?;
+        let field = header_field(&self.buf, self.start, start, colon, end);
+        let name = &self.buf[start..self.start + field.name.1 as usize];
+        self.headers.push(field, name, self.limits.max_headers)?;
         end_spans(&mut self.buf, self.start, field);
-        Ok((field, known))
+        Ok(())
     }
 
     fn push_output(&mut self, start: usize, end: usize) -> Result<(), CodecError> {
         let rel = |i: usize| (i - self.start) as u32;
         let field = Field::output((rel(start), rel(end)));
-        // The made-up name `Output` is never a known one.
-        self.headers.push(field, b"", self.limits.max_headers)?; // never a known name
+        self.headers.push(field, b"", self.limits.max_headers)?; // the made-up name `Output`: never a known one
         end_spans(&mut self.buf, self.start, field);
         Ok(())
     }
@@ -395,7 +435,7 @@ impl Decoder {
             return Err(CodecError::TooLarge(self.limits.max_message));
         }
         let h = &mut self.headers;
-        let message = Message::from_parts(&self.buf[self.start..end], &h.table, h.count, h.known);
+        let message = Message::from_parts(&self.buf[self.start..end], h.table.as_flattened(), h.count, h.known);
         (h.count, h.known) = (0, Known::EMPTY);
         h.table.clear();
         self.start = end;
@@ -413,22 +453,21 @@ impl Decoder {
 /// The headers of the message being parsed, as the message's header table.
 #[derive(Debug)]
 struct Headers {
-    table: Vec<u8>,
+    table: Vec<[u8; message::ENTRY]>,
     count: u32,
     known: Known,
 }
 
 impl Headers {
-    #[inline(always)]
-    /// Adds a header; returns which known name it has, if any.
-    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<Option<usize>, CodecError> {
+    /// Adds a header of the slow path (the hot loop does the same inline).
+    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<(), CodecError> {
         if self.count as usize >= max {
             return Err(CodecError::TooManyHeaders(max));
         }
-        let known = self.known.note(self.count, name);
-        self.table.extend_from_slice(&field.encode());
+        self.known.note(self.count, name);
+        self.table.push(field.encode());
         self.count += 1;
-        Ok(known)
+        Ok(())
     }
 }
 
@@ -489,6 +528,33 @@ fn scan_line(buf: &[u8], mut at: usize, filled: usize, colon: &mut usize) -> Opt
         at += 16;
     }
     None
+}
+
+/// Where the 64 bytes from `base` hold LF and where `:` (bit `i` for byte
+/// `base + i`), bits at or past `filled` cleared. The load may read past
+/// `filled` into the buffer's spare room; at the buffer's very end the
+/// last bytes are copied out first.
+#[inline(always)]
+fn masks64(buf: &[u8], base: usize, filled: usize) -> (u64, u64) {
+    let tail;
+    let block: &[u8; 64] = match buf.get(base..base + 64) {
+        Some(block) => block.try_into().expect("64 bytes"),
+        None => {
+            let mut copy = [0u8; 64];
+            copy[..filled - base].copy_from_slice(&buf[base..filled]);
+            tail = copy;
+            &tail
+        }
+    };
+    let (mut lfs, mut colons) = (0u64, 0u64);
+    for (i, chunk) in block.chunks_exact(16).enumerate() {
+        let (l, c) = masks16(chunk.try_into().expect("16 bytes"));
+        lfs |= (l as u64) << (16 * i);
+        colons |= (c as u64) << (16 * i);
+    }
+    let valid = filled - base;
+    let keep = if valid >= 64 { u64::MAX } else { (1u64 << valid) - 1 };
+    (lfs & keep, colons & keep)
 }
 
 /// Where `chunk` holds LF and where `:` (bit `i` for byte `i`): one compare
@@ -586,6 +652,22 @@ mod tests {
                 *b = [b'\n', b':', b'a', b'\r', 0x8a, 0xba][(seed % 6) as usize];
             }
             assert_eq!(masks16(&chunk), masks16_portable(&chunk), "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn block_masks_mark_every_lf_and_colon_before_filled_and_nothing_else() {
+        let buf: Vec<u8> = (0..200u32).map(|i| [b'\n', b':', b'x', b'\r'][(i * 7 % 11 % 4) as usize]).collect();
+        for base in 0..buf.len() {
+            for filled in base + 1..=buf.len() {
+                let (lfs, colons) = masks64(&buf, base, filled);
+                for bit in 0..64 {
+                    let at = base + bit;
+                    let inside = at < filled;
+                    assert_eq!(lfs >> bit & 1 == 1, inside && buf[at] == b'\n', "lf base {base} filled {filled} bit {bit}");
+                    assert_eq!(colons >> bit & 1 == 1, inside && buf[at] == b':', "colon base {base} filled {filled} bit {bit}");
+                }
+            }
         }
     }
 

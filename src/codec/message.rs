@@ -13,7 +13,7 @@ type Span = (u32, u32);
 const OUTPUT_NAME: Span = (u32::MAX, u32::MAX);
 
 /// Bytes of one header's entry in the table (four little-endian u32).
-const ENTRY: usize = 16;
+pub(crate) const ENTRY: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Field {
