@@ -1,6 +1,7 @@
 /* The C path's throughput, in one run against ami-sim: a raw blocking read()
  * drain of a SimFlood (no parsing: the ceiling), the same flood through the
- * library into a C callback, and pipelined Pings with 1,000 in flight.
+ * library into a C callback and into the pull queue, and pipelined Pings
+ * with 1,000 in flight.
  * Build and run: make bench-c   (prints figures; judges nothing) */
 #define _POSIX_C_SOURCE 200809L
 #include <ami.h>
@@ -86,9 +87,15 @@ static void on_event(const ami_message *e, void *ud) {
     if (name && strcmp(name, "SimFloodComplete") == 0) atomic_store(&flood_done, 1);
 }
 
-static ami_client *logged_in(int port) {
+/* A client logged in to ami-sim; `pull`: its events go to the pull queue,
+ * and overflow=block holds the reader back instead of dropping. */
+static ami_client *logged_in_with(int port, int pull) {
     ami_options *o = ami_options_new();
     ami_options_set(o, "events", "off");
+    if (pull) {
+        ami_options_set(o, "event_queue", "1");
+        ami_options_set(o, "overflow", "block");
+    }
     ami_client *c = ami_client_new(o);
     ami_options_free(o);
     if (ami_client_connect(c, "127.0.0.1", (uint16_t)port) != AMI_OK || ami_client_login(c, "admin", "admin") != AMI_OK) {
@@ -98,24 +105,53 @@ static ami_client *logged_in(int port) {
     return c;
 }
 
+static ami_client *logged_in(int port) { return logged_in_with(port, 0); }
+
+/* Asks for a flood of `count` events and returns once it is answered. */
+static void start_flood(ami_client *c, long count) {
+    char n[32];
+    snprintf(n, sizeof n, "%ld", count);
+    const char *h[] = {"Count", n, "Size", "500", NULL};
+    ami_message *r = NULL;
+    ami_client_action(c, "SimFlood", h, &r, -1);
+    ami_message_free(r);
+}
+
 static double callback_flood(int port, long count) {
     ami_client *c = logged_in(port);
     atomic_store(&seen, 0);
     atomic_store(&flood_done, 0);
     ami_client_subscribe(c, "*", on_event, NULL);
-    char n[32];
-    snprintf(n, sizeof n, "%ld", count);
-    const char *h[] = {"Count", n, "Size", "500", NULL};
     double t0 = now();
-    ami_message *r = NULL;
-    ami_client_action(c, "SimFlood", h, &r, -1);
-    ami_message_free(r);
+    start_flood(c, count);
     struct timespec tick = {0, 100000L};
     while (!atomic_load(&flood_done)) nanosleep(&tick, NULL);
     double t = now() - t0;
     if (atomic_load(&seen) != count + 1)
         fprintf(stderr, "lost events: %ld of %ld (dropped %llu)\n", atomic_load(&seen), count + 1,
                 (unsigned long long)ami_client_dropped_events(c));
+    ami_client_free(c);
+    return t;
+}
+
+/* The same flood taken from the pull queue (`ami_client_next_event`) on
+ * this thread. */
+static double pull_flood(int port, long count) {
+    ami_client *c = logged_in_with(port, 1);
+    double t0 = now();
+    start_flood(c, count);
+    long got = 0;
+    for (;;) {
+        ami_message *e = NULL;
+        if (ami_client_next_event(c, &e, 10000) != AMI_OK) { fprintf(stderr, "pull queue: %s\n", ami_last_error()); exit(1); }
+        got++;
+        const char *name = ami_message_get(e, "Event");
+        int done = name && strcmp(name, "SimFloodComplete") == 0;
+        ami_message_free(e);
+        if (done) break;
+    }
+    double t = now() - t0;
+    if (got != count + 1) fprintf(stderr, "pull queue: %ld events of %ld\n", got, count + 1);
     ami_client_free(c);
     return t;
 }
@@ -280,12 +316,14 @@ int main(int argc, char **argv) {
     int port = atoi(argv[1]);
     long events = argc > 2 ? atol(argv[2]) : 500000, pings = argc > 3 ? atol(argv[3]) : 300000;
     /* EVENTS 0: actions only (a real Asterisk, which has no SimFlood). */
-    double raw = 1, cb = 1, cl_flood = 1;
+    double raw = 1, cb = 1, pull = 1, cl_flood = 1;
     if (events > 0) {
         raw_drain(port, 10000); /* warm up */
         callback_flood(port, 10000);
+        pull_flood(port, 10000);
         raw = raw_drain(port, events);
         cb = callback_flood(port, events);
+        pull = pull_flood(port, events);
     }
     double raw_pp = raw_pipeline(port, pings, 1000);
     double pp = pipelined_pings(port, pings, 1000);
@@ -301,6 +339,7 @@ int main(int argc, char **argv) {
     printf("C path (%ld events of ~500 bytes, %ld pings):\n", events, pings);
     printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
     printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
+    printf("  libami -> C pull queue     %12.0f events/s  (%.2f of raw; ami_client_next_event)\n", (double)events / pull, raw / pull);
     printf("  raw pipeline (1000 in flight, counting ends) %9.0f actions/s\n", (double)pings / raw_pp);
     printf("  pipelined Ping (1000 in flight) %9.0f actions/s  (%.2f of raw)\n", (double)pings / pp, raw_pp / pp);
     printf("  raw blocking round trips   %12.0f /s\n", (double)rtt / raw_rtt);
