@@ -289,6 +289,38 @@ fn stalled_server_times_out() {
     assert!(matches!(r, Err(Error::Timeout(_))), "{r:?}");
 }
 
+/// A connection's actions share one deadline timer: on a stalled server,
+/// actions sent with timeouts in no order of deadline, and 300 at once with
+/// the same one, each time out once, not before their deadline and soon
+/// after it; an action answered before the stall never does.
+#[test]
+fn every_pending_action_times_out_once_at_its_own_deadline() {
+    let sim = Sim::default();
+    let c = sim.client();
+    let ping = Message::action("Ping").unwrap();
+    c.send_timeout(&ping, Some(Duration::from_millis(100))).unwrap();
+    c.action("SimFault", &[("Mode", "stall")]).unwrap();
+    let mut timeouts: Vec<u64> = vec![1000, 400, 150, 700, 150, 50, 300, 250];
+    timeouts.extend(std::iter::repeat_n(600, 300));
+    let start = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    for (i, &ms) in timeouts.iter().enumerate() {
+        let tx = tx.clone();
+        c.send_async_timeout(&ping, Some(Duration::from_millis(ms)), move |r| tx.send((i, Instant::now(), r)).unwrap())
+            .unwrap();
+    }
+    let mut seen = HashSet::new();
+    for _ in 0..timeouts.len() {
+        let (i, at, r) = rx.recv_timeout(Duration::from_secs(10)).expect("every action ends");
+        assert!(matches!(r, Err(Error::Timeout(_))), "action {i}: {r:?}");
+        let (after, due) = (at - start, Duration::from_millis(timeouts[i]));
+        assert!(after >= due, "action {i} timed out after {after:?}, before its {due:?}");
+        assert!(after < due + Duration::from_millis(500), "action {i} timed out after {after:?}, for {due:?}");
+        assert!(seen.insert(i), "action {i} completed twice");
+    }
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "a completion more than one per action");
+}
+
 #[test]
 fn a_timeout_too_long_for_the_clock_means_no_deadline() {
     let sim = Sim::default();

@@ -30,6 +30,8 @@ const WAKER: Token = Token(usize::MAX);
 const COMMANDS_KEPT: usize = 256;
 /// Reads of one socket per wake-up before others get a turn.
 const READS_PER_TURN: usize = 64;
+/// Least time between two scans of one connection's deadlines.
+const DEADLINE_SCAN_GAP: Duration = Duration::from_millis(10);
 
 pub(super) struct EventLoop {
     pub(super) poll: Poll,
@@ -473,9 +475,9 @@ impl EventLoop {
             let e = Error::InvalidArgument(format!("ActionID {action_id:?} is already in flight"));
             return reply.complete(Err(e), &conn.client.dispatch);
         };
-        let seq = self.timers.add(deadline, TimerKind::Action { conn: id, id: action_id.clone() });
         let sent = !offline && conn.http.is_none();
-        entry.insert(Pending { reply, seq, wait_event, list: None, sent, ticket: Some(ticket) });
+        entry.insert(Pending { reply, deadline, wait_event, list: None, sent, ticket: Some(ticket) });
+        conn.arm_deadline(id, &mut self.timers, deadline);
         if let Some(link) = conn.http.as_mut() {
             // Bytes are the form body; the pump sends it once a connection is free.
             let body = String::from_utf8(bytes).unwrap_or_default();
@@ -555,8 +557,37 @@ impl EventLoop {
             self.on_timer(timer);
         }
         let conns = &self.conns;
-        let live = || conns.values().map(|c| c.pending.len() + 1).sum();
+        // Connect, reconnect, keepalive, deadlines, HTTP poll at most.
+        let live = || conns.len() * 5;
         self.timers.sweep(live, |t| is_live(conns, t));
+    }
+
+    /// Times out connection `id`'s actions whose deadline has passed, then
+    /// arms its deadline timer for the earliest one left: a scan of its
+    /// pending actions per timer, which fires about once per timeout while
+    /// answers come (the earliest deadline is then a recent action's).
+    /// While many time out one after another, the next scan waits at least
+    /// `DEADLINE_SCAN_GAP`: an action may time out that much late, and a
+    /// thousand pending actions cost at most a hundred scans a second.
+    fn expire_actions(&mut self, id: u64) {
+        let now = Instant::now();
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.deadlines_at = None;
+        let due: Vec<ActionId> =
+            conn.pending.iter().filter(|(_, p)| p.deadline <= now).map(|(action_id, _)| action_id.clone()).collect();
+        for action_id in due {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                ami_log!(conn.client.log, id, Debug, "no response to action {action_id:?} in time");
+                let e = Error::Timeout(format!("no response to action {action_id:?} in time"));
+                conn.complete(&action_id, Err(e));
+            }
+            self.http_abandon(id, &action_id);
+            self.handle_internal(id);
+        }
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if let Some(next) = conn.pending.values().map(|p| p.deadline).min() {
+            conn.arm_deadline(id, &mut self.timers, next.max(now + DEADLINE_SCAN_GAP));
+        }
     }
 
     fn on_timer(&mut self, timer: Timer) {
@@ -568,15 +599,7 @@ impl EventLoop {
                 let target = self.conns.get(&conn).map(|c| c.target.clone()).unwrap_or_default();
                 self.disconnect(conn, Error::Timeout(format!("connecting to {target}: no AMI banner in time")));
             }
-            TimerKind::Action { conn, id } => {
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    ami_log!(c.client.log, conn, Debug, "no response to action {id:?} in time");
-                    let e = Error::Timeout(format!("no response to action {id:?} in time"));
-                    c.complete(&id, Err(e));
-                }
-                self.http_abandon(conn, &id);
-                self.handle_internal(conn);
-            }
+            TimerKind::Deadlines { conn } => self.expire_actions(conn),
             TimerKind::Reconnect { conn } => self.begin_connect(conn),
             TimerKind::Keepalive { conn } => self.keepalive_tick(conn),
             TimerKind::HttpPoll { conn } => self.http_poll_timer(conn),
@@ -747,9 +770,9 @@ fn enlist(conn: &mut Conn, timers: &mut Timers, cmd: Command) {
     let Command::Send { id, action_id, wait_event, deadline, reply, ticket, written: Some(link), .. } = cmd else {
         return;
     };
-    let seq = timers.add(deadline, TimerKind::Action { conn: id, id: action_id.clone() });
-    let pending = Pending { reply, seq, wait_event, list: None, sent: true, ticket: Some(ticket) };
+    let pending = Pending { reply, deadline, wait_event, list: None, sent: true, ticket: Some(ticket) };
     conn.enlist_written(link, action_id, pending);
+    conn.arm_deadline(id, timers, deadline);
 }
 
 fn is_live(conns: &HashMap<u64, Conn, IdHash>, timer: &Timer) -> bool {
@@ -757,10 +780,7 @@ fn is_live(conns: &HashMap<u64, Conn, IdHash>, timer: &Timer) -> bool {
         TimerKind::Connect { conn } => conns
             .get(conn)
             .is_some_and(|c| c.connect_seq == timer.seq && c.connect.is_some()),
-        TimerKind::Action { conn, id } => conns
-            .get(conn)
-            .and_then(|c| c.pending.get(id))
-            .is_some_and(|p| p.seq == timer.seq),
+        TimerKind::Deadlines { conn } => conns.get(conn).is_some_and(|c| c.deadlines_seq == timer.seq),
         TimerKind::Reconnect { conn } => conns
             .get(conn)
             .is_some_and(|c| c.reconnect_seq == timer.seq && c.reconnecting && !c.user_closed),

@@ -85,9 +85,10 @@ impl EventLoop {
         };
         let action_id = action_id::next_id();
         let Ok(action) = action.and_then(|m| m.with("ActionID", &action_id)) else { return };
-        let seq = self.timers.add(Instant::now() + timeout, TimerKind::Action { conn: id, id: action_id.clone() });
-        let pending = Pending { reply: Reply::Internal(kind), seq, wait_event: None, list: None, sent: true, ticket: None };
+        let deadline = Instant::now() + timeout;
+        let pending = Pending { reply: Reply::Internal(kind), deadline, wait_event: None, list: None, sent: true, ticket: None };
         conn.pending.insert(action_id.clone(), pending);
+        conn.arm_deadline(id, &mut self.timers, deadline);
         match conn.http.as_mut() {
             Some(http) => {
                 let Ok(body) = crate::http::form_body(&action) else { return };

@@ -1,8 +1,9 @@
 //! Every deadline of the loop in one min-heap: no thread or OS timer per
-//! action. Completed actions leave stale entries behind; they are skipped
-//! when they fire and swept out when they outnumber the live ones.
+//! action, and no entry per action either (a connection's actions share
+//! one deadline timer). Timers re-armed leave stale entries behind; they
+//! are skipped when they fire and swept out when they outnumber the live
+//! ones.
 
-use super::action_id::ActionId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 pub(super) enum TimerKind {
     /// The whole connect (resolve, TCP, banner) of connection `conn`.
     Connect { conn: u64 },
-    /// Action `id` on connection `conn`.
-    Action { conn: u64, id: ActionId },
+    /// The earliest deadline of connection `conn`'s pending actions.
+    Deadlines { conn: u64 },
     /// The next attempt to re-establish connection `conn`.
     Reconnect { conn: u64 },
     /// The keepalive check of connection `conn`.
