@@ -337,9 +337,11 @@ int main(int argc, char **argv) {
     double c3 = cpu();
     if (events > 0) cl_flood = classic_flood(port, events);
     printf("C path (%ld events of ~500 bytes, %ld pings):\n", events, pings);
-    printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
-    printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
-    printf("  libami -> C pull queue     %12.0f events/s  (%.2f of raw; ami_client_next_event)\n", (double)events / pull, raw / pull);
+    if (events > 0) {
+        printf("  raw read() drain           %12.0f events/s\n", (double)events / raw);
+        printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
+        printf("  libami -> C pull queue     %12.0f events/s  (%.2f of raw; ami_client_next_event)\n", (double)events / pull, raw / pull);
+    }
     printf("  raw pipeline (1000 in flight, counting ends) %9.0f actions/s\n", (double)pings / raw_pp);
     printf("  pipelined Ping (1000 in flight) %9.0f actions/s  (%.2f of raw)\n", (double)pings / pp, raw_pp / pp);
     printf("  raw blocking round trips   %12.0f /s\n", (double)rtt / raw_rtt);
@@ -347,6 +349,7 @@ int main(int argc, char **argv) {
            (double)rtt / cl_ping, raw_rtt / cl_ping, (double)rtt / mo_ping, raw_rtt / mo_ping);
     printf("  CPU per round trip (this process, user+system): raw %.1f us, classic %.1f us, modern %.1f us\n",
            (c1 - c0) / rtt * 1e6, (c2 - c1) / rtt * 1e6, (c3 - c2) / rtt * 1e6);
-    printf("  classic ami_sock_receive_event %12.0f events/s  (%.2f of raw)\n", (double)events / cl_flood, raw / cl_flood);
+    if (events > 0)
+        printf("  classic ami_sock_receive_event %12.0f events/s  (%.2f of raw)\n", (double)events / cl_flood, raw / cl_flood);
     return 0;
 }
