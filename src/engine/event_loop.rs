@@ -568,7 +568,8 @@ impl EventLoop {
     /// answers come (the earliest deadline is then a recent action's).
     /// While many time out one after another, the next scan waits at least
     /// `DEADLINE_SCAN_GAP`: an action may time out that much late, and a
-    /// thousand pending actions cost at most a hundred scans a second.
+    /// connection costs at most a hundred scans of its pending actions a
+    /// second.
     fn expire_actions(&mut self, id: u64) {
         let now = Instant::now();
         let Some(conn) = self.conns.get_mut(&id) else { return };
