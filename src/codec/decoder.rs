@@ -62,7 +62,6 @@ enum Stop {
     /// The blank line that ends a message.
     Blank,
     Follows,
-    TooMany,
 }
 
 /// The incremental decoder. One per connection.
@@ -327,13 +326,9 @@ impl Decoder {
                     }
                     break 'scan Stop::Blank;
                 }
-                if headers.count as usize >= max {
-                    break 'scan Stop::TooMany;
-                }
                 let field = header_field(buf, begin, this, found, end);
-                let known = headers.known.note(headers.count, &buf[this..begin + field.name.1 as usize]);
-                headers.table.push(field.encode());
-                headers.count += 1;
+                // An error leaves the stream unusable (`next_frame`): no state to keep.
+                let known = headers.push(field, &buf[this..begin + field.name.1 as usize], max)?;
                 end_spans(buf, begin, field);
                 if known == Some(message::RESPONSE) {
                     let value = &buf[begin + field.value.0 as usize..begin + field.value.1 as usize];
@@ -354,7 +349,6 @@ impl Decoder {
                 self.colon = if colon == NO_COLON { NO_COLON } else { colon - line };
                 Ok(None)
             }
-            Stop::TooMany => Err(CodecError::TooManyHeaders(max)),
             Stop::Blank | Stop::Follows => {
                 (self.line, self.scanned, self.colon) = (line, line, NO_COLON);
                 if stop == Stop::Follows {
@@ -459,15 +453,16 @@ struct Headers {
 }
 
 impl Headers {
-    /// Adds a header of the slow path (the hot loop does the same inline).
-    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<(), CodecError> {
+    /// Adds a header; returns which known name it has, if any.
+    #[inline(always)]
+    fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<Option<usize>, CodecError> {
         if self.count as usize >= max {
             return Err(CodecError::TooManyHeaders(max));
         }
-        self.known.note(self.count, name);
+        let known = self.known.note(self.count, name);
         self.table.push(field.encode());
         self.count += 1;
-        Ok(())
+        Ok(known)
     }
 }
 
