@@ -100,6 +100,11 @@ impl Known {
     }
 }
 
+/// A `Response` value of success: `Success`, `Follows` or `Goodbye`.
+pub(crate) fn is_success_word(value: &[u8]) -> bool {
+    [&b"success"[..], b"follows", b"goodbye"].iter().any(|ok| is_word_nocase(value, ok))
+}
+
 /// `Response` in [`KNOWN`].
 pub(crate) const RESPONSE: usize = 1;
 
@@ -248,7 +253,18 @@ impl Message {
         if let Some(k) = known_slot(name) {
             return (self.known.0[k] != NONE).then_some(self.known.0[k] as usize);
         }
-        self.fields().position(|f| self.span(f.name).eq_ignore_ascii_case(name))
+        // Routing asks every response for names it seldom has (`EventList`,
+        // `Message`): the entries' lengths rule out most headers unread.
+        let (table, text) = self.buf.split_at(self.table_len());
+        let output = OUTPUT_NAME.0 as usize;
+        table.chunks_exact(ENTRY).position(|e| {
+            let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]) as usize;
+            let (start, end) = (u(0), u(4));
+            match start == output {
+                true => name.eq_ignore_ascii_case(b"Output"),
+                false => end - start == name.len() && text[start..end].eq_ignore_ascii_case(name),
+            }
+        })
     }
 
     fn position(&self, name: &str) -> Option<usize> {
@@ -336,16 +352,24 @@ impl Message {
 
     /// True when `Response` is `Success`, `Follows` or `Goodbye`.
     pub fn is_success(&self) -> bool {
-        ["Success", "Follows", "Goodbye"].iter().any(|ok| self.has("Response", ok))
+        self.get_bytes("Response").is_some_and(is_success_word)
     }
 
     /// True for a response that opens an event list: `EventList: start`, or
     /// a pre-13.2 list announced by `... will follow`.
     pub fn starts_list(&self) -> bool {
-        if let Some(v) = self.get_bytes("EventList") {
-            return v.eq_ignore_ascii_case(b"start");
+        // Every successful answer is asked this: both names in one pass.
+        let mut message = None;
+        for f in self.fields() {
+            let name = self.span(f.name);
+            if name.eq_ignore_ascii_case(b"EventList") {
+                return self.span(f.value).eq_ignore_ascii_case(b"start");
+            }
+            if message.is_none() && name.eq_ignore_ascii_case(b"Message") {
+                message = Some(self.span(f.value));
+            }
         }
-        self.get_bytes("Message").is_some_and(|m| {
+        message.is_some_and(|m| {
             let tail = b"will follow";
             m.len() >= tail.len() && m[m.len() - tail.len()..].eq_ignore_ascii_case(tail)
         })
@@ -444,9 +468,24 @@ impl PartialEq for Message {
     }
 }
 
+/// What [`check_header`] looks for in each byte.
+const CR_LF: u8 = 1;
+const COLON: u8 = 2;
+const ODD: [u8; 256] = {
+    let mut t = [0; 256];
+    (t[b'\r' as usize], t[b'\n' as usize], t[b':' as usize]) = (CR_LF, CR_LF, COLON);
+    t
+};
+
 fn check_header(name: &[u8], value: &[u8]) -> Result<(), CodecError> {
     if name.is_empty() {
         return Err(CodecError::InvalidHeader("empty header name".into()));
+    }
+    // Every action's every header passes here: one look-up per byte, and
+    // no branch, before finding out what is wrong.
+    let odd = |b: &[u8], mask: u8| b.iter().fold(0, |odd, &c| odd | ODD[c as usize]) & mask;
+    if odd(name, CR_LF | COLON) == 0 && odd(value, CR_LF) == 0 {
+        return Ok(());
     }
     let bad = |b: &[u8]| b.iter().any(|&c| c == b'\r' || c == b'\n');
     if bad(name) || bad(value) {
@@ -467,6 +506,10 @@ fn check_header(name: &[u8], value: &[u8]) -> Result<(), CodecError> {
 /// The longest valid UTF-8 prefix: wire bytes are passed through elsewhere,
 /// the `&str` view must never fail.
 fn text(bytes: &[u8]) -> &str {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8 (and checking it is several times cheaper than `from_utf8` on short values).
+        return unsafe { std::str::from_utf8_unchecked(bytes) };
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
@@ -480,7 +523,7 @@ mod tests {
     #[test]
     fn word_compare_is_exactly_case_insensitive_equality() {
         // Every byte value in every position of each word the codec asks for.
-        for lower in [&b"event"[..], b"response", b"actionid", b"follows"] {
+        for lower in [&b"event"[..], b"response", b"actionid", b"follows", b"success", b"goodbye"] {
             for at in 0..lower.len() {
                 for b in 0..=255u8 {
                     let mut probe = lower.to_vec();
@@ -565,6 +608,52 @@ mod tests {
         m.set("actionid", "2").unwrap();
         assert_eq!(m.get("ActionID"), Some("2"));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn lookups_by_other_names_match_whole_names_and_output_lines() {
+        let mut d = crate::codec::Decoder::server(Default::default());
+        d.feed(b": nameless\r\nTimestamp: 1\r\nEventList: no\r\nOutputs: x\r\nResponse: Follows\r\nPrivilege: Command\r\nout one\r\n--END COMMAND--\r\n\r\n");
+        let Some(crate::codec::Frame::Message(m)) = d.next_frame().unwrap() else { panic!() };
+        assert_eq!(m.get("OUTPUT"), Some("out one"), "a made-up Output name, found by its name");
+        assert_eq!(m.get("outputs"), Some("x"));
+        assert_eq!(m.get("Output "), None);
+        assert_eq!(m.get(""), Some("nameless"));
+        assert_eq!(m.get("eventlist"), Some("no"), "same length as Timestamp, told apart");
+        assert_eq!((m.get("EventLis"), m.get("EventListX"), m.get("Timestamq")), (None, None, None));
+        let built = Message::new().with("Output", "built").unwrap();
+        assert_eq!(built.get("output"), Some("built"));
+    }
+
+    #[test]
+    fn list_start_takes_the_first_eventlist_before_any_message() {
+        let m = |h: &[(&str, &str)]| h.iter().fold(Message::new(), |m, (n, v)| m.with(n, v).unwrap());
+        assert!(m(&[("Message", "Peers will follow"), ("Message", "other")]).starts_list());
+        assert!(!m(&[("Message", "other"), ("Message", "Peers will follow")]).starts_list());
+        assert!(!m(&[("Message", "Peers will follow"), ("EventList", "no")]).starts_list());
+        assert!(m(&[("Message", "nothing"), ("EVENTLIST", "Start"), ("EventList", "no")]).starts_list());
+        assert!(!m(&[("Messages", "will follow"), ("EventLists", "start")]).starts_list());
+    }
+
+    #[test]
+    fn header_check_refuses_exactly_cr_lf_anywhere_and_colons_in_names() {
+        for b in 0..=255u8 {
+            let text = [b'a', b, b'z'];
+            let name_ok = !matches!(b, b'\r' | b'\n' | b':');
+            let value_ok = !matches!(b, b'\r' | b'\n');
+            assert_eq!(check_header(&text, b"v").is_ok(), name_ok, "name byte {b}");
+            assert_eq!(check_header(b"N", &text).is_ok(), value_ok, "value byte {b}");
+        }
+        let long = [b'x'; 100];
+        for at in 0..long.len() {
+            let mut v = long;
+            v[at] = b'\n';
+            assert!(check_header(b"N", &v).is_err(), "LF at {at}");
+            assert!(check_header(&long, &long).is_ok());
+        }
+        let colon = check_header(b"A:B", b"v").unwrap_err().to_string();
+        let crlf = check_header(b"A:\rB", b"v").unwrap_err().to_string();
+        assert!(colon.contains("colon") && crlf.contains("CR or LF"), "{colon} / {crlf}");
     }
 
     #[test]

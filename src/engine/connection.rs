@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::action_id::{ActionId, IdHash};
 use super::timers::{TimerKind, Timers};
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
-use crate::codec::{Decoder, Limits, Message};
+use crate::codec::{Decoder, Limits, Message, is_success_word};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 
@@ -281,20 +281,23 @@ impl Conn {
         if msg.is_event() {
             return self.route_event(msg);
         }
-        if msg.get_bytes("Response").is_none() {
+        let Some(response) = msg.get_bytes("Response") else {
             return None; // neither response nor event: nothing to do with it
-        }
+        };
+        let success = is_success_word(response);
         let Some(id) = msg.action_id() else { return None };
-        let Some(p) = self.pending.get_mut(id) else { return None };
-        if p.wait_event.is_some() && msg.is_success() {
-            return None; // the follow-up event completes it
-        }
-        if p.wait_event.is_none() && msg.is_success() && msg.starts_list() {
-            p.list = Some(Box::new(msg));
+        // Most answers complete their action: one map operation for them,
+        // a second (putting it back) for the few that wait on.
+        let Some(mut p) = self.pending.remove(id) else { return None };
+        if success && (p.wait_event.is_some() || msg.starts_list()) {
+            let id = ActionId::new(id);
+            if p.wait_event.is_none() {
+                p.list = Some(Box::new(msg)); // its events follow
+            } // else the follow-up event completes it
+            self.pending.insert(id, p);
             return None;
         }
-        let id = ActionId::new(id);
-        self.complete(&id, Ok(msg));
+        self.finish(p, Ok(msg));
         None
     }
 
