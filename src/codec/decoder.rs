@@ -136,7 +136,7 @@ impl Decoder {
             line: 0,
             scanned: 0,
             colon: NO_COLON,
-            headers: Headers { table: Vec::new(), count: 0, known: Known::EMPTY },
+            headers: Headers::EMPTY,
             mode,
             limits,
             failed: None,
@@ -217,7 +217,7 @@ impl Decoder {
         own.extend_from_slice(rest);
         self.move_to_front(own.len());
         *shared = std::mem::replace(&mut self.buf, own);
-        if self.headers.table.capacity() > 256 && self.headers.count == 0 {
+        if self.headers.table.capacity() > 256 && self.headers.table.is_empty() {
             self.headers.table = Vec::new();
         }
     }
@@ -320,21 +320,19 @@ impl Decoder {
                 (line, colon) = (lf + 1, NO_COLON);
                 let end = if lf > this && buf[lf - 1] == b'\r' { lf - 1 } else { lf };
                 if end == this {
-                    if headers.count == 0 {
+                    if headers.table.is_empty() {
                         begin = line; // stray blank line between messages
                         continue;
                     }
                     break 'scan Stop::Blank;
                 }
-                let field = header_field(buf, begin, this, found, end);
+                let (name_end, value) = split_header(buf, found, end);
+                let field = field_at(begin, this, name_end, value, end);
                 // An error leaves the stream unusable (`next_frame`): no state to keep.
-                let known = headers.push(field, &buf[this..begin + field.name.1 as usize], max)?;
-                end_spans(buf, begin, field);
-                if known == Some(message::RESPONSE) {
-                    let value = &buf[begin + field.value.0 as usize..begin + field.value.1 as usize];
-                    if is_word_nocase(value, b"follows") {
-                        break 'scan Stop::Follows;
-                    }
+                let known = headers.push(field, &buf[this..name_end], max)?;
+                (buf[name_end], buf[end]) = (0, 0); // as `end_spans` does
+                if known == Some(message::RESPONSE) && is_word_nocase(&buf[value..end], b"follows") {
+                    break 'scan Stop::Follows;
                 }
             }
             if colon == NO_COLON && colons != 0 {
@@ -429,8 +427,8 @@ impl Decoder {
             return Err(CodecError::TooLarge(self.limits.max_message));
         }
         let h = &mut self.headers;
-        let message = Message::from_parts(&self.buf[self.start..end], h.table.as_flattened(), h.count, h.known);
-        (h.count, h.known) = (0, Known::EMPTY);
+        let message = Message::from_parts(&self.buf[self.start..end], h.table.as_flattened(), h.table.len() as u32, h.known);
+        h.known = Known::EMPTY;
         h.table.clear();
         self.start = end;
         if self.start == self.filled {
@@ -448,20 +446,20 @@ impl Decoder {
 #[derive(Debug)]
 struct Headers {
     table: Vec<[u8; message::ENTRY]>,
-    count: u32,
     known: Known,
 }
 
 impl Headers {
+    const EMPTY: Headers = Headers { table: Vec::new(), known: Known::EMPTY };
+
     /// Adds a header; returns which known name it has, if any.
     #[inline(always)]
     fn push(&mut self, field: Field, name: &[u8], max: usize) -> Result<Option<usize>, CodecError> {
-        if self.count as usize >= max {
+        if self.table.len() >= max {
             return Err(CodecError::TooManyHeaders(max));
         }
-        let known = self.known.note(self.count, name);
+        let known = self.known.note(self.table.len() as u32, name);
         self.table.push(field.encode());
-        self.count += 1;
         Ok(known)
     }
 }
@@ -479,17 +477,29 @@ fn end_spans(buf: &mut [u8], start: usize, field: Field) {
 }
 
 /// The header on the line `buf[line..end]` of the message at `start`, whose
-/// first colon is at `colon` (`NO_COLON`: none; else `colon` < `end`): the
-/// value is everything after that colon with one leading space removed; a
-/// line without a colon is a name with no value.
-#[inline(always)]
+/// first colon is at `colon` (`NO_COLON`: none; else `colon` < `end`).
 fn header_field(buf: &[u8], start: usize, line: usize, colon: usize, end: usize) -> Field {
-    let rel = |i: usize| (i - start) as u32;
-    if colon == NO_COLON {
-        return Field { name: (rel(line), rel(end)), value: (rel(end), rel(end)) };
+    let (name_end, value) = split_header(buf, colon, end);
+    field_at(start, line, name_end, value, end)
+}
+
+/// Where the name of a line ending at `end` ends and its value starts: the
+/// value is everything after the first colon with one leading space
+/// removed; a line without a colon is a name with no value.
+#[inline(always)]
+fn split_header(buf: &[u8], colon: usize, end: usize) -> (usize, usize) {
+    match colon {
+        NO_COLON => (end, end),
+        colon if colon + 1 < end && buf[colon + 1] == b' ' => (colon, colon + 2),
+        colon => (colon, colon + 1),
     }
-    let value = if colon + 1 < end && buf[colon + 1] == b' ' { colon + 2 } else { colon + 1 };
-    Field { name: (rel(line), rel(colon)), value: (rel(value), rel(end)) }
+}
+
+/// The spans of a header, relative to its message at `start`.
+#[inline(always)]
+fn field_at(start: usize, line: usize, name_end: usize, value: usize, end: usize) -> Field {
+    let rel = |i: usize| (i - start) as u32;
+    Field { name: (rel(line), rel(name_end)), value: (rel(value), rel(end)) }
 }
 
 /// From `at`, the first LF before `filled`, noting in `colon` the first `:`
