@@ -164,7 +164,9 @@ impl EngineShared {
 
     /// Wakes the loop unless a wake-up is on its way.
     pub(crate) fn wake(&self) {
-        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+        // Read first: a busy sender finds it set, with no write to a line
+        // the loop writes too.
+        if !self.wake_pending.load(Ordering::Acquire) && !self.wake_pending.swap(true, Ordering::AcqRel) {
             let _ = self.waker.wake();
         }
     }
