@@ -61,9 +61,14 @@ static double raw_drain(int port, long count) {
     double t0 = now();
     if (write(fd, flood, strlen(flood)) < 0) exit(1);
     char tail[64] = {0};
-    for (;;) {
+    for (int first = 1;; first = 0) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n <= 0) { fprintf(stderr, "sim closed\n"); exit(1); }
+        /* A real Asterisk answers SimFlood with an error and sends no events. */
+        if (first && has(buf, (size_t)n < 256 ? (size_t)n : 256, "Response: Error")) {
+            fprintf(stderr, "the server does not know SimFlood (not ami-sim?): pass EVENTS 0 for actions only\n");
+            exit(2);
+        }
         /* look for the end marker, also across read boundaries */
         char joined[64 + 64];
         size_t head = (size_t)n < 64 ? (size_t)n : 64;
