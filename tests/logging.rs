@@ -147,3 +147,33 @@ fn a_lost_connection_and_a_reconnect_are_logged() {
     drop(c);
     sim.kill();
 }
+
+#[test]
+fn answers_a_caller_reads_itself_keep_the_link_from_needing_keepalive_pings() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    install();
+    let sim = Sim::default();
+    let o = Options {
+        keepalive: std::time::Duration::from_millis(200),
+        log_level: LogLevel::Trace,
+        events: "off".into(),
+        ..Options::default()
+    };
+    let c = sim.client_with(o);
+    // Blocking Pings back to back: their answers come every few µs, and
+    // the caller reads them itself (the loop reads none of them).
+    let ping = Message::action("Ping").unwrap().with("Mark", "mine").unwrap();
+    let start = std::time::Instant::now();
+    let mut sent = 0;
+    while start.elapsed() < std::time::Duration::from_millis(1200) {
+        assert!(c.send(&ping).unwrap().is_success());
+        sent += 1;
+    }
+    let written = |l: &str| l.contains("-> Action: Ping");
+    let lines = lines_of(&c);
+    let mine = lines.iter().filter(|(_, l)| written(l) && l.contains("Mark: mine")).count();
+    let keepalives = lines.iter().filter(|(_, l)| written(l) && !l.contains("Mark: mine")).count();
+    assert_eq!(mine, sent, "every Ping of ours is in the log");
+    // Without the caller's reads counting, a Ping every 100 ms or so (12).
+    assert!(keepalives <= 2, "{keepalives} keepalive Pings on a link busy with answers");
+}

@@ -27,7 +27,8 @@
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The writing side of one connection, shared by the loop and callers.
 pub(crate) struct DirectWrite {
@@ -42,6 +43,20 @@ pub(crate) struct DirectWrite {
     /// Actions of this client in the loop's queue, not yet in its output:
     /// a caller writing its own now would overtake them on the wire.
     queued: AtomicUsize,
+    /// When a caller last read bytes from the socket, as [`since_base`]
+    /// counts (0: never): the loop's keepalive counts them as traffic.
+    caller_rx: AtomicU64,
+}
+
+/// The instant [`DirectWrite::caller_rx`] counts from.
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// Nanoseconds from [`base`] to `at`, plus one (so that no reading is 0).
+fn since_base(at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(base()).as_nanos()).unwrap_or(u64::MAX - 1) + 1
 }
 
 const NO_TARGET: u64 = u64::MAX;
@@ -59,6 +74,7 @@ impl Default for DirectWrite {
             recv_target: AtomicU64::new(NO_TARGET),
             in_recv: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
+            caller_rx: AtomicU64::new(0),
         }
     }
 }
@@ -202,6 +218,7 @@ impl DirectWrite {
             n if n > 0 => {
                 // SAFETY: recv initialised the first n bytes of the spare capacity.
                 unsafe { got.set_len(got.len() + n as usize) };
+                self.caller_rx.store(since_base(Instant::now()), Ordering::Relaxed);
                 Recv::Data
             }
             0 => Recv::Over,
@@ -243,6 +260,12 @@ impl DirectWrite {
         if let Some(fd) = slot.fd {
             interest(&slot, fd, libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLOUT);
         }
+    }
+
+    /// Loop: when a caller last read bytes from the socket (None: never).
+    pub(super) fn caller_rx(&self) -> Option<Instant> {
+        let at = self.caller_rx.load(Ordering::Relaxed);
+        (at > 0).then(|| base() + Duration::from_nanos(at - 1))
     }
 
     /// Caller: an action goes to the loop's queue (before it is submitted).

@@ -175,7 +175,9 @@ impl EventLoop {
         }
         let period = conn.policy.keepalive;
         let waiting = conn.pending.values().any(|p| matches!(p.reply, Reply::Internal(Internal::Keepalive)));
-        if !waiting && conn.last_rx.elapsed() >= period / 2 {
+        // Answers a blocking caller read itself are traffic too.
+        let last_rx = conn.client.direct.caller_rx().map_or(conn.last_rx, |at| at.max(conn.last_rx));
+        if !waiting && last_rx.elapsed() >= period / 2 {
             self.send_internal(id, Internal::Keepalive, Message::action("Ping"));
         }
         if let Some(conn) = self.conns.get_mut(&id) {
