@@ -328,8 +328,10 @@ impl Client {
         };
         // A blocking action with our own ActionID (so never one in flight
         // already) is written by the caller when the socket is free.
-        let ours = || action.action_id().is_none_or(str::is_empty);
-        let mut turn = if wait && ours() { self.shared.direct.turn() } else { None };
+        let mut turn = match wait && action.action_id().is_none_or(str::is_empty) {
+            true => self.shared.direct.turn(),
+            false => None,
+        };
         // Its answer alone completes it: no list, no follow-up event.
         let read_own = read_own && action.waits_for_event().is_none();
         let written = turn.as_ref().map(|t| t.link());

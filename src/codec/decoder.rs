@@ -330,7 +330,7 @@ impl Decoder {
                 let field = field_at(begin, this, name_end, value, end);
                 // An error leaves the stream unusable (`next_frame`): no state to keep.
                 let known = headers.push(field, &buf[this..name_end], max)?;
-                (buf[name_end], buf[end]) = (0, 0); // as `end_spans` does
+                end_at(buf, name_end, end);
                 if known == Some(message::RESPONSE) && is_word_nocase(&buf[value..end], b"follows") {
                     break 'scan Stop::Follows;
                 }
@@ -467,13 +467,17 @@ impl Headers {
 /// Ends the name and value of `field` (of the message at `start`) with NUL
 /// in place of the `:`, CR or LF after them: the message copies its text
 /// as it is, and the C API hands out its values without copying.
-#[inline(always)]
 fn end_spans(buf: &mut [u8], start: usize, field: Field) {
-    for end in [field.name.1, field.value.1] {
-        if let Some(b) = buf.get_mut(start + end as usize) {
-            *b = 0;
-        }
-    }
+    let value_end = start + field.value.1 as usize;
+    // An `Output` line's made-up name is not in the text: nothing to end.
+    let name_end = if field.is_output() { value_end } else { start + field.name.1 as usize };
+    end_at(buf, name_end, value_end);
+}
+
+/// [`end_spans`] by position, both before the line's LF.
+#[inline(always)]
+fn end_at(buf: &mut [u8], name_end: usize, value_end: usize) {
+    (buf[name_end], buf[value_end]) = (0, 0);
 }
 
 /// The header on the line `buf[line..end]` of the message at `start`, whose
