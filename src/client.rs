@@ -286,7 +286,7 @@ impl Client {
     /// Encodes an action, adding a generated ActionID when it has none: AMI
     /// wire bytes, or over HTTP the form body.
     fn encode(&self, action: &Message) -> Result<(ActionId, Vec<u8>)> {
-        match action.get("Action") {
+        match action.action_name() {
             Some(name) if !name.trim().is_empty() => {}
             _ => return Err(Error::InvalidArgument("the message has no Action header".into())),
         }

@@ -384,6 +384,12 @@ fn crlf_in_headers_is_refused() {
     let c = sim.client();
     let r = c.send(&Message::new().with("ActionID", "1").unwrap());
     assert!(matches!(r, Err(Error::InvalidArgument(_))), "an action needs an Action header: {r:?}");
+    let blank = c.send(&Message::new().with("Action", " \t").unwrap());
+    assert!(matches!(blank, Err(Error::InvalidArgument(_))), "a blank Action: {blank:?}");
+    // Found where it is not the first header too, in any case.
+    let later = Message::new().with("ActionID", "late-1").unwrap().with("ACTION", "Ping").unwrap();
+    let answer = c.send(&later).unwrap();
+    assert_eq!((answer.get("Ping"), answer.action_id()), (Some("Pong"), Some("late-1")));
 }
 
 #[test]

@@ -38,6 +38,18 @@ impl Field {
         }
         e
     }
+
+    #[inline]
+    fn decode(e: &[u8; ENTRY]) -> Field {
+        let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]);
+        Field { name: (u(0), u(4)), value: (u(8), u(12)) }
+    }
+
+    /// Bytes in the name (0 for an `Output` line's, which is not in the text).
+    #[inline]
+    fn name_len(&self) -> usize {
+        self.name.1.wrapping_sub(self.name.0) as usize
+    }
 }
 
 /// One AMI message (action, response or event).
@@ -110,17 +122,19 @@ pub(crate) fn is_success_word(value: &[u8]) -> bool {
     [&b"success"[..], b"follows", b"goodbye"].iter().any(|ok| is_word_nocase(value, ok))
 }
 
-/// `Response` in [`KNOWN`].
+/// `Event`, `Response` and `ActionID` in [`KNOWN`].
+const EVENT: usize = 0;
 pub(crate) const RESPONSE: usize = 1;
+const ACTION_ID: usize = 2;
 
 /// Which of `KNOWN` `name` is (case-insensitive). Every message asks this
 /// of each of its names, so words are compared, not bytes.
 #[inline]
 fn known_slot(name: &[u8]) -> Option<usize> {
     match name.len() {
-        5 => is_word_nocase(name, b"event").then_some(0),
+        5 => is_word_nocase(name, b"event").then_some(EVENT),
         8 if is_word_nocase(name, b"response") => Some(RESPONSE),
-        8 => is_word_nocase(name, b"actionid").then_some(2),
+        8 => is_word_nocase(name, b"actionid").then_some(ACTION_ID),
         _ => None,
     }
 }
@@ -197,6 +211,7 @@ impl Message {
         }
     }
 
+    #[inline]
     fn table_len(&self) -> usize {
         self.count as usize * ENTRY
     }
@@ -220,21 +235,24 @@ impl Message {
         Message { buf, count, known, list: Vec::new(), wait_event: None }
     }
 
+    #[inline]
     fn field(&self, i: usize) -> Field {
-        let e = &self.buf[i * ENTRY..(i + 1) * ENTRY];
-        let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]);
-        Field { name: (u(0), u(4)), value: (u(8), u(12)) }
+        Field::decode(self.buf[i * ENTRY..(i + 1) * ENTRY].try_into().expect("an entry"))
     }
 
+    /// The table's entries in order (whole entries: no check per field).
     fn fields(&self) -> impl Iterator<Item = Field> + '_ {
-        (0..self.count as usize).map(|i| self.field(i))
+        let entries = self.buf[..self.table_len()].chunks_exact(ENTRY);
+        entries.map(|e| Field::decode(e.try_into().expect("an entry")))
     }
 
+    #[inline]
     fn span(&self, span: Span) -> &[u8] {
         let with_nul = self.span_with_nul(span);
         &with_nul[..with_nul.len() - 1]
     }
 
+    #[inline]
     fn span_with_nul(&self, span: Span) -> &[u8] {
         if span == OUTPUT_NAME {
             return b"Output\0";
@@ -253,11 +271,26 @@ impl Message {
         (i < self.len()).then(|| self.span_with_nul(self.field(i).value))
     }
 
-    /// Index of the first header called `name` (case-insensitive).
+    /// The first value of a known name ([`KNOWN`]`[k]`), without a lookup.
+    #[inline]
+    pub(crate) fn known_value(&self, k: usize) -> Option<&[u8]> {
+        let i = self.known.0[k];
+        (i != NONE).then(|| self.span(self.field(i as usize).value))
+    }
+
+    /// Index of the first header called `name` (case-insensitive). Inline,
+    /// so that a known name the caller spells out is a read of its slot
+    /// (every answer is asked for three of them, every action for one).
+    #[inline]
     pub(crate) fn index_of(&self, name: &[u8]) -> Option<usize> {
-        if let Some(k) = known_slot(name) {
-            return (self.known.0[k] != NONE).then_some(self.known.0[k] as usize);
+        match known_slot(name) {
+            Some(k) => (self.known.0[k] != NONE).then_some(self.known.0[k] as usize),
+            None => self.scan_for(name),
         }
+    }
+
+    /// Index of the first header called `name`, which is not a known one.
+    fn scan_for(&self, name: &[u8]) -> Option<usize> {
         // Routing asks every response for names it seldom has (`EventList`,
         // `Message`): the entries' lengths rule out most headers unread.
         let (table, text) = self.buf.split_at(self.table_len());
@@ -272,6 +305,7 @@ impl Message {
         })
     }
 
+    #[inline]
     fn position(&self, name: &str) -> Option<usize> {
         self.index_of(name.as_bytes())
     }
@@ -307,11 +341,13 @@ impl Message {
     }
 
     /// First value of `name`, case-insensitive.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.get_bytes(name).map(text)
     }
 
     /// First raw value of `name`, case-insensitive.
+    #[inline]
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
         self.position(name).map(|i| self.span(self.field(i).value))
     }
@@ -337,41 +373,53 @@ impl Message {
     /// The `Event` header: a message with one is an event, even when it also
     /// carries `Response` (`OriginateResponse`).
     pub fn event_name(&self) -> Option<&str> {
-        self.get("Event")
+        self.known_value(EVENT).map(text)
     }
 
     /// True for events.
     pub fn is_event(&self) -> bool {
-        self.get_bytes("Event").is_some()
+        self.known.0[EVENT] != NONE
     }
 
     /// True for responses (a `Response` header and no `Event` header).
     pub fn is_response(&self) -> bool {
-        !self.is_event() && self.get_bytes("Response").is_some()
+        !self.is_event() && self.known.0[RESPONSE] != NONE
     }
 
     /// The `ActionID` header, if any.
     pub fn action_id(&self) -> Option<&str> {
-        self.get("ActionID")
+        self.known_value(ACTION_ID).map(text)
+    }
+
+    /// The `Action` header's value: looked for first where an action has
+    /// it, as its first header.
+    pub(crate) fn action_name(&self) -> Option<&str> {
+        match (self.count > 0).then(|| self.field(0)) {
+            Some(f) if is_word_nocase(self.span(f.name), b"action") => Some(text(self.span(f.value))),
+            _ => self.get("Action"),
+        }
     }
 
     /// True when `Response` is `Success`, `Follows` or `Goodbye`.
     pub fn is_success(&self) -> bool {
-        self.get_bytes("Response").is_some_and(is_success_word)
+        self.known_value(RESPONSE).is_some_and(is_success_word)
     }
 
     /// True for a response that opens an event list: `EventList: start`, or
     /// a pre-13.2 list announced by `... will follow`.
     pub fn starts_list(&self) -> bool {
         // Every successful answer is asked this: both names in one pass.
+        // Lengths first: most headers are ruled out unread.
         let mut message = None;
         for f in self.fields() {
-            let name = self.span(f.name);
-            if name.eq_ignore_ascii_case(b"EventList") {
-                return self.span(f.value).eq_ignore_ascii_case(b"start");
-            }
-            if message.is_none() && name.eq_ignore_ascii_case(b"Message") {
-                message = Some(self.span(f.value));
+            match f.name_len() {
+                9 if self.span(f.name).eq_ignore_ascii_case(b"EventList") => {
+                    return self.span(f.value).eq_ignore_ascii_case(b"start");
+                }
+                7 if message.is_none() && self.span(f.name).eq_ignore_ascii_case(b"Message") => {
+                    message = Some(self.span(f.value));
+                }
+                _ => {}
             }
         }
         message.is_some_and(|m| {
@@ -635,6 +683,28 @@ mod tests {
         assert!(!m(&[("Message", "Peers will follow"), ("EventList", "no")]).starts_list());
         assert!(m(&[("Message", "nothing"), ("EVENTLIST", "Start"), ("EventList", "no")]).starts_list());
         assert!(!m(&[("Messages", "will follow"), ("EventLists", "start")]).starts_list());
+    }
+
+    #[test]
+    fn known_values_and_the_action_name_agree_with_lookups_by_name() {
+        let m = |h: &[(&str, &str)]| h.iter().fold(Message::new(), |m, (n, v)| m.with(n, v).unwrap());
+        let first = m(&[("ACTION", "Ping"), ("Action", "Other"), ("event", "E"), ("Response", "Success")]);
+        let later = m(&[("ActionX", "no"), ("action", "Status")]);
+        let none = m(&[("Actions", "no"), ("Output", "x")]);
+        assert_eq!((first.action_name(), later.action_name(), none.action_name()), (Some("Ping"), Some("Status"), None));
+        for msg in [&first, &later, &none, &Message::new()] {
+            assert_eq!(msg.action_name(), msg.get("Action"));
+            for (k, name) in KNOWN.iter().enumerate() {
+                assert_eq!(msg.known_value(k), msg.scan_for(name).and_then(|i| msg.value_bytes_at(i)));
+            }
+            assert_eq!(msg.is_event(), msg.scan_for(b"Event").is_some());
+        }
+        assert!(first.is_event() && !first.is_response() && first.is_success());
+        let mut d = crate::codec::Decoder::server(Default::default());
+        d.feed(b"Response: Follows\r\nMessage: Peers will follow\r\nline\r\n--END COMMAND--\r\n\r\n");
+        let Some(crate::codec::Frame::Message(out)) = d.next_frame().unwrap() else { panic!() };
+        assert!(out.is_response() && out.is_success() && out.starts_list(), "an Output line among the names");
+        assert_eq!(out.known_value(RESPONSE), Some(&b"Follows"[..]));
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub(crate) mod recycle;
 
 pub use decoder::{Decoder, Frame, Limits};
 pub use message::Message;
-pub(crate) use message::is_success_word;
+pub(crate) use message::{RESPONSE, is_success_word};
 
 /// Why bytes could not be decoded, or a message could not be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -50,33 +50,65 @@ fn base36_digits(mut n: u64, digits: &mut [u8; 13]) -> &[u8] {
 /// counter other threads write too.
 const BLOCK: u64 = 1024;
 
-fn next_number() -> u64 {
-    thread_local! {
-        static NEXT: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-    }
-    NEXT.with(|next| {
-        let (mut n, mut end) = next.get();
-        if n == end {
-            n = COUNTER.fetch_add(BLOCK, Ordering::Relaxed);
-            end = n + BLOCK;
-        }
-        next.set((n + 1, end));
-        n
-    })
+/// A thread's block of numbers and the ID it made of the last one taken:
+/// the next is that ID with its base-36 count stepped by one, with no
+/// division per digit.
+#[derive(Clone, Copy)]
+struct Ids {
+    next: u64,
+    end: u64,
+    /// The last ID's bytes (`len` 0: none yet in this block).
+    bytes: [u8; INLINE],
+    len: u8,
 }
 
 /// The next ActionID, like `3k9x0q2m1z7a-1f` (at most 27 characters),
 /// without an allocation.
 pub(crate) fn next_id() -> ActionId {
-    let n = next_number();
-    let (prefix, mut digits) = (prefix().as_bytes(), [0u8; 13]);
-    let count = base36_digits(n, &mut digits);
-    let len = prefix.len() + 1 + count.len();
-    let mut bytes = [0u8; INLINE];
-    bytes[..prefix.len()].copy_from_slice(prefix);
-    bytes[prefix.len()] = b'-';
-    bytes[prefix.len() + 1..len].copy_from_slice(count);
-    ActionId::Inline { len: len as u8, bytes }
+    thread_local! {
+        static IDS: std::cell::Cell<Ids> = const { std::cell::Cell::new(Ids { next: 0, end: 0, bytes: [0; INLINE], len: 0 }) };
+    }
+    IDS.with(|cell| {
+        let mut ids = cell.get();
+        if ids.next == ids.end {
+            ids.next = COUNTER.fetch_add(BLOCK, Ordering::Relaxed);
+            (ids.end, ids.len) = (ids.next + BLOCK, 0);
+        }
+        let prefix = prefix().as_bytes();
+        let count = prefix.len() + 1..ids.len as usize;
+        if ids.len == 0 || !step_base36(&mut ids.bytes[count]) {
+            let mut digits = [0u8; 13];
+            let count = base36_digits(ids.next, &mut digits);
+            let len = prefix.len() + 1 + count.len();
+            ids.bytes[..prefix.len()].copy_from_slice(prefix);
+            ids.bytes[prefix.len()] = b'-';
+            ids.bytes[prefix.len() + 1..len].copy_from_slice(count);
+            ids.len = len as u8;
+        }
+        ids.next += 1;
+        cell.set(ids);
+        ActionId::Inline { len: ids.len, bytes: ids.bytes }
+    })
+}
+
+/// Adds one to the base-36 number `digits` in place; false (`digits`
+/// unchanged) when it would need one digit more.
+fn step_base36(digits: &mut [u8]) -> bool {
+    for d in digits.iter_mut().rev() {
+        match *d {
+            b'z' => *d = b'0', // and carry
+            b'9' => {
+                *d = b'a';
+                return true;
+            }
+            _ => {
+                *d += 1;
+                return true;
+            }
+        }
+    }
+    digits.fill(b'z'); // carried past the first digit: undone
+    false
 }
 
 /// [`next_id`] as a `String`.
@@ -245,6 +277,25 @@ mod tests {
             }
         }
         assert_eq!(all.len(), 4 * per_thread);
+    }
+
+    #[test]
+    fn stepped_ids_are_the_numbers_in_base36() {
+        for n in [0u64, 8, 9, 35, 36, 1295, 1296, 46_655, 1023, 1024, 123_456_789] {
+            let mut digits = [0u8; 13];
+            let mut stepped = super::base36_digits(n, &mut digits).to_vec();
+            match super::step_base36(&mut stepped) {
+                true => assert_eq!(stepped, super::base36(n + 1).as_bytes(), "{n}"),
+                false => assert!(stepped.iter().all(|&d| d == b'z') && super::base36(n + 1).len() > stepped.len(), "{n}"),
+            }
+        }
+        // Taken in a row on one thread, IDs count up by one (across the
+        // digit counts' edges too) until the block ends.
+        let ids: Vec<String> = (0..3 * super::BLOCK).map(|_| super::next()).collect();
+        let number = |id: &str| u64::from_str_radix(id.rsplit('-').next().unwrap(), 36).unwrap();
+        let steps = ids.windows(2).filter(|w| number(&w[1]) == number(&w[0]) + 1).count();
+        assert!(steps as u64 >= 3 * super::BLOCK - 3, "{steps} steps of one");
+        assert!(ids.iter().all(|id| id.split('-').next() == Some(super::prefix())));
     }
 
     #[test]

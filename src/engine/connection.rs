@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::action_id::{ActionId, IdHash};
 use super::timers::{TimerKind, Timers};
 use super::{ClientShared, Internal, LinkPolicy, LoginInfo, Oneshot, Reply};
-use crate::codec::{Decoder, Limits, Message, is_success_word};
+use crate::codec::{Decoder, Limits, Message, RESPONSE, is_success_word};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 
@@ -281,7 +281,7 @@ impl Conn {
         if msg.is_event() {
             return self.route_event(msg);
         }
-        let Some(response) = msg.get_bytes("Response") else {
+        let Some(response) = msg.known_value(RESPONSE) else {
             return None; // neither response nor event: nothing to do with it
         };
         let success = is_success_word(response);

@@ -273,10 +273,10 @@ impl DirectWrite {
         self.queued.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Loop: it took a queued action (its bytes are in the output, which
-    /// holds callers back while it lasts, or it ended otherwise).
-    pub(super) fn took_one(&self) {
-        let _ = self.queued.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    /// Loop: it took `n` queued actions (their bytes are in the output,
+    /// which holds callers back while it lasts, or they ended otherwise).
+    pub(super) fn took(&self, n: usize) {
+        let _ = self.queued.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| Some(q.saturating_sub(n)));
     }
 
     /// Loop: a new connection for this client. Actions queued before it

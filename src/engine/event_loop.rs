@@ -51,6 +51,11 @@ pub(super) struct EventLoop {
     /// connections than the one being read wait in `later`.
     registrations: Vec<Command>,
     later: Vec<Command>,
+    /// Queued actions of one connection taken since they were last counted
+    /// off its [`DirectWrite`](super::direct::DirectWrite) (id, how many):
+    /// counted off once per run of them, the counter's cache line stays
+    /// with the senders, which add to it per action.
+    taken: (u64, usize),
 }
 
 impl EventLoop {
@@ -74,6 +79,7 @@ impl EventLoop {
             read_buf: Vec::new(),
             registrations: Vec::new(),
             later: Vec::new(),
+            taken: (0, 0),
         };
         Ok((event_loop, shared))
     }
@@ -118,6 +124,7 @@ impl EventLoop {
                     }
                     self.on_command(cmd);
                 }
+                self.count_off_taken();
                 // A burst of submissions leaves no lasting buffer behind.
                 commands.shrink_to(COMMANDS_KEPT);
             }
@@ -153,6 +160,9 @@ impl EventLoop {
     }
 
     fn on_command(&mut self, cmd: Command) {
+        if !matches!(cmd, Command::Send { written: None, .. }) {
+            self.count_off_taken(); // whatever it does sees the counts as they are
+        }
         match cmd {
             Command::Connect { client, host, port, policy, done } => {
                 self.start_connect(client, host, port, *policy, done)
@@ -185,10 +195,13 @@ impl EventLoop {
             },
             Command::Send { id, action_id, bytes, wait_event, deadline, reply, ticket, written: None } => {
                 self.on_send(id, action_id, bytes, wait_event, deadline, reply, ticket);
-                // Its bytes are in the output now (callers wait behind it), or it ended.
-                if let Some(conn) = self.conns.get(&id) {
-                    conn.client.direct.took_one();
+                // Its bytes are in the output now (callers wait behind it),
+                // or it ended: counted off with the rest of its run.
+                if self.taken.0 != id {
+                    self.count_off_taken();
+                    self.taken.0 = id;
                 }
+                self.taken.1 += 1;
             }
             Command::Read { id } => self.read(id, false),
             Command::Flush { id } => {
@@ -449,6 +462,16 @@ impl EventLoop {
             self.on_command(cmd);
         }
         self.after_read(id);
+    }
+
+    /// Counts off the queued actions taken since the last call.
+    fn count_off_taken(&mut self) {
+        let (id, n) = std::mem::take(&mut self.taken);
+        if n > 0 {
+            if let Some(conn) = self.conns.get(&id) {
+                conn.client.direct.took(n);
+            }
+        }
     }
 
     fn on_send(
