@@ -214,15 +214,35 @@ static long count_ends(const char *buf, size_t n, unsigned *state) {
     return ends;
 }
 
-static const char RAW_PING[] = "Action: Ping\r\n\r\n";
+/* A raw client's Ping, without or with an ActionID (about as long as the
+ * library's): Asterisk writes an answer's ActionID line with a write of
+ * its own, so the second costs it more than the first (see the README). */
+static size_t raw_ping(char *out, long n, int with_id) {
+    static const char head[] = "Action: Ping\r\n", id[] = "ActionID: raw-0000000000000-";
+    memcpy(out, head, sizeof head - 1);
+    size_t len = sizeof head - 1;
+    if (with_id) { /* no printf: the raw client's own cost stays small */
+        memcpy(out + len, id, sizeof id - 1);
+        len += sizeof id - 1;
+        char digits[16];
+        int k = 0;
+        do digits[k++] = "0123456789abcdef"[n & 15]; while ((n >>= 4) != 0);
+        while (k) out[len++] = digits[--k];
+        memcpy(out + len, "\r\n", 2);
+        len += 2;
+    }
+    memcpy(out + len, "\r\n", 2);
+    return len + 2;
+}
 
-static double raw_round_trips(int port, long n) {
+static double raw_round_trips(int port, long n, int with_id) {
     int fd = raw_logged_in(port);
-    char buf[4096];
+    char buf[4096], ping[128];
     unsigned state = 0;
     double t0 = now();
     for (long i = 0; i < n; i++) {
-        if (write(fd, RAW_PING, sizeof RAW_PING - 1) < 0) exit(1);
+        size_t len = raw_ping(ping, i, with_id);
+        if (write(fd, ping, len) < 0) exit(1);
         long ends = 0;
         while (ends == 0) {
             ssize_t got = read(fd, buf, sizeof buf);
@@ -235,20 +255,21 @@ static double raw_round_trips(int port, long n) {
     return t;
 }
 
-static double raw_pipeline(int port, long total, long window) {
+static double raw_pipeline(int port, long total, long window, int with_id) {
     int fd = raw_logged_in(port);
-    static char buf[256 * 1024], out[1000 * (sizeof RAW_PING - 1)];
+    static char buf[256 * 1024], out[1000 * 128];
     unsigned state = 0;
     long sent = 0, done = 0;
     double t0 = now();
     while (done < total) {
         long room = window - (sent - done), k = 0;
+        size_t len = 0;
         while (k < room && sent < total && k < 1000) {
-            memcpy(out + k * (sizeof RAW_PING - 1), RAW_PING, sizeof RAW_PING - 1);
+            len += raw_ping(out + len, sent, with_id);
             k++;
             sent++;
         }
-        if (k && write(fd, out, (size_t)k * (sizeof RAW_PING - 1)) < 0) exit(1);
+        if (k && write(fd, out, len) < 0) exit(1);
         ssize_t got = read(fd, buf, sizeof buf);
         if (got <= 0) exit(1);
         done += count_ends(buf, (size_t)got, &state);
@@ -330,11 +351,13 @@ int main(int argc, char **argv) {
         cb = callback_flood(port, events);
         pull = pull_flood(port, events);
     }
-    double raw_pp = raw_pipeline(port, pings, 1000);
+    double raw_pp = raw_pipeline(port, pings, 1000, 0);
     double pp = pipelined_pings(port, pings, 1000);
+    double raw_id_pp = raw_pipeline(port, pings, 1000, 1);
     long rtt = pings / 10;
+    double raw_id_rtt = raw_round_trips(port, rtt, 1);
     double c0 = cpu();
-    double raw_rtt = raw_round_trips(port, rtt);
+    double raw_rtt = raw_round_trips(port, rtt, 0);
     double c1 = cpu();
     double cl_ping = classic_pings(port, rtt);
     double c2 = cpu();
@@ -347,11 +370,13 @@ int main(int argc, char **argv) {
         printf("  libami -> C callback       %12.0f events/s  (%.2f of raw)\n", (double)events / cb, raw / cb);
         printf("  libami -> C pull queue     %12.0f events/s  (%.2f of raw; ami_client_next_event)\n", (double)events / pull, raw / pull);
     }
-    printf("  raw pipeline (1000 in flight, counting ends) %9.0f actions/s\n", (double)pings / raw_pp);
-    printf("  pipelined Ping (1000 in flight) %9.0f actions/s  (%.2f of raw)\n", (double)pings / pp, raw_pp / pp);
-    printf("  raw blocking round trips   %12.0f /s\n", (double)rtt / raw_rtt);
-    printf("  one Ping at a time: classic ami_ping %9.0f/s (%.2f of raw), modern ami_client_send %9.0f/s (%.2f of raw)\n",
-           (double)rtt / cl_ping, raw_rtt / cl_ping, (double)rtt / mo_ping, raw_rtt / mo_ping);
+    printf("  raw pipeline (1000 in flight, counting ends) %9.0f actions/s; with an ActionID each %9.0f actions/s\n",
+           (double)pings / raw_pp, (double)pings / raw_id_pp);
+    printf("  pipelined Ping (1000 in flight) %9.0f actions/s  (%.2f of raw; %.2f of raw with ActionIDs)\n",
+           (double)pings / pp, raw_pp / pp, raw_id_pp / pp);
+    printf("  raw blocking round trips   %12.0f /s; with an ActionID each %9.0f /s\n", (double)rtt / raw_rtt, (double)rtt / raw_id_rtt);
+    printf("  one Ping at a time: classic ami_ping %9.0f/s (%.2f of raw), modern ami_client_send %9.0f/s (%.2f of raw; %.2f of raw with ActionIDs)\n",
+           (double)rtt / cl_ping, raw_rtt / cl_ping, (double)rtt / mo_ping, raw_rtt / mo_ping, raw_id_rtt / mo_ping);
     printf("  CPU per round trip (this process, user+system): raw %.1f us, classic %.1f us, modern %.1f us\n",
            (c1 - c0) / rtt * 1e6, (c2 - c1) / rtt * 1e6, (c3 - c2) / rtt * 1e6);
     if (events > 0)
