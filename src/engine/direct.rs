@@ -131,8 +131,10 @@ pub(crate) enum Written {
     Part,
 }
 
-/// A caller's permission to write, held across its registration and write.
-pub(crate) struct Turn<'a>(MutexGuard<'a, Slot>, &'a DirectWrite);
+/// A caller's permission to write, held across its registration and write
+/// (`quiet`: it claimed the read side, and turns the loop's interest in
+/// the socket off once its action is written).
+pub(crate) struct Turn<'a>(MutexGuard<'a, Slot>, &'a DirectWrite, bool);
 
 impl DirectWrite {
     fn lock(&self) -> MutexGuard<'_, Slot> {
@@ -146,7 +148,7 @@ impl DirectWrite {
             return None; // behind actions the loop has not taken yet
         }
         let slot = self.lock();
-        (slot.fd.is_some() && !slot.loop_writing).then_some(Turn(slot, self))
+        (slot.fd.is_some() && !slot.loop_writing).then_some(Turn(slot, self, false))
     }
 
     /// Loop: the link is open on `fd` with `writing` true when the loop has
@@ -313,11 +315,15 @@ impl Turn<'_> {
     pub(crate) fn claim_read(&mut self) -> Option<u64> {
         let slot = &mut *self.0;
         let fd = slot.fd.filter(|_| slot.reading == Reading::Idle && slot.claimable && slot.handed.is_empty())?;
-        // The loop is not woken for the answer: its wake-up would take the
-        // core this caller spins on (measured: slower than no claim at all).
-        if !interest(slot, fd, 0) {
+        if slot.epoll.0 < 0 {
             return None;
         }
+        // The loop is not woken for the answer (its wake-up would take the
+        // core this caller spins on; measured: slower than no claim at
+        // all): `write` turns its interest off, after the action is out,
+        // so that the server works on it meanwhile. An answer in before
+        // that finds the read side claimed, and the loop leaves it.
+        self.2 = true;
         (slot.reading, slot.skipped) = (Reading::Caller, false);
         let claim = target(fd, slot.link);
         self.1.recv_target.store(claim, Ordering::SeqCst);
@@ -339,6 +345,11 @@ impl Turn<'_> {
                 _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
                 _ => break,
             }
+        }
+        if self.2 {
+            // Failing, the loop may be woken for the answer and leave it
+            // (`skipped`); `end_claim` sees to it.
+            interest(&self.0, fd, 0);
         }
         if done == bytes.len() {
             return Written::All;
