@@ -271,11 +271,17 @@ impl Message {
         (i < self.len()).then(|| self.span_with_nul(self.field(i).value))
     }
 
+    /// Index of the first header with a known name ([`KNOWN`]`[k]`).
+    #[inline]
+    fn known_at(&self, k: usize) -> Option<usize> {
+        let i = self.known.0[k];
+        (i != NONE).then_some(i as usize)
+    }
+
     /// The first value of a known name ([`KNOWN`]`[k]`), without a lookup.
     #[inline]
     pub(crate) fn known_value(&self, k: usize) -> Option<&[u8]> {
-        let i = self.known.0[k];
-        (i != NONE).then(|| self.span(self.field(i as usize).value))
+        self.known_at(k).map(|i| self.span(self.field(i).value))
     }
 
     /// Index of the first header called `name` (case-insensitive). Inline,
@@ -284,24 +290,17 @@ impl Message {
     #[inline]
     pub(crate) fn index_of(&self, name: &[u8]) -> Option<usize> {
         match known_slot(name) {
-            Some(k) => (self.known.0[k] != NONE).then_some(self.known.0[k] as usize),
+            Some(k) => self.known_at(k),
             None => self.scan_for(name),
         }
     }
 
     /// Index of the first header called `name`, which is not a known one.
     fn scan_for(&self, name: &[u8]) -> Option<usize> {
-        // Routing asks every response for names it seldom has (`EventList`,
-        // `Message`): the entries' lengths rule out most headers unread.
-        let (table, text) = self.buf.split_at(self.table_len());
-        let output = OUTPUT_NAME.0 as usize;
-        table.chunks_exact(ENTRY).position(|e| {
-            let u = |k: usize| u32::from_le_bytes([e[k], e[k + 1], e[k + 2], e[k + 3]]) as usize;
-            let (start, end) = (u(0), u(4));
-            match start == output {
-                true => name.eq_ignore_ascii_case(b"Output"),
-                false => end - start == name.len() && text[start..end].eq_ignore_ascii_case(name),
-            }
+        // The entries' lengths rule out most headers unread.
+        self.fields().position(|f| match f.is_output() {
+            true => name.eq_ignore_ascii_case(b"Output"),
+            false => f.name_len() == name.len() && self.span(f.name).eq_ignore_ascii_case(name),
         })
     }
 
@@ -378,12 +377,12 @@ impl Message {
 
     /// True for events.
     pub fn is_event(&self) -> bool {
-        self.known.0[EVENT] != NONE
+        self.known_at(EVENT).is_some()
     }
 
     /// True for responses (a `Response` header and no `Event` header).
     pub fn is_response(&self) -> bool {
-        !self.is_event() && self.known.0[RESPONSE] != NONE
+        !self.is_event() && self.known_at(RESPONSE).is_some()
     }
 
     /// The `ActionID` header, if any.

@@ -131,10 +131,14 @@ pub(crate) enum Written {
     Part,
 }
 
-/// A caller's permission to write, held across its registration and write
-/// (`quiet`: it claimed the read side, and turns the loop's interest in
-/// the socket off once its action is written).
-pub(crate) struct Turn<'a>(MutexGuard<'a, Slot>, &'a DirectWrite, bool);
+/// A caller's permission to write, held across its registration and write.
+pub(crate) struct Turn<'a> {
+    slot: MutexGuard<'a, Slot>,
+    direct: &'a DirectWrite,
+    /// It claimed the read side: the loop's interest in the socket goes
+    /// off once the action is written.
+    quiet: bool,
+}
 
 impl DirectWrite {
     fn lock(&self) -> MutexGuard<'_, Slot> {
@@ -148,7 +152,7 @@ impl DirectWrite {
             return None; // behind actions the loop has not taken yet
         }
         let slot = self.lock();
-        (slot.fd.is_some() && !slot.loop_writing).then_some(Turn(slot, self, false))
+        (slot.fd.is_some() && !slot.loop_writing).then_some(Turn { slot, direct: self, quiet: false })
     }
 
     /// Loop: the link is open on `fd` with `writing` true when the loop has
@@ -305,7 +309,7 @@ impl DirectWrite {
 impl Turn<'_> {
     /// The link this turn writes to.
     pub(crate) fn link(&self) -> u64 {
-        self.0.link
+        self.slot.link
     }
 
     /// Claims the read side for this caller, if the loop holds no part of
@@ -313,7 +317,7 @@ impl Turn<'_> {
     /// ([`DirectWrite::recv`] with the claim returned) or end the claim
     /// ([`DirectWrite::end_claim`]).
     pub(crate) fn claim_read(&mut self) -> Option<u64> {
-        let slot = &mut *self.0;
+        let slot = &mut *self.slot;
         let fd = slot.fd.filter(|_| slot.reading == Reading::Idle && slot.claimable && slot.handed.is_empty())?;
         if slot.epoll.0 < 0 {
             return None;
@@ -323,10 +327,10 @@ impl Turn<'_> {
         // all): `write` turns its interest off, after the action is out,
         // so that the server works on it meanwhile. An answer in before
         // that finds the read side claimed, and the loop leaves it.
-        self.2 = true;
+        self.quiet = true;
         (slot.reading, slot.skipped) = (Reading::Caller, false);
         let claim = target(fd, slot.link);
-        self.1.recv_target.store(claim, Ordering::SeqCst);
+        self.direct.recv_target.store(claim, Ordering::SeqCst);
         Some(claim)
     }
 
@@ -334,7 +338,7 @@ impl Turn<'_> {
     /// full buffer, or an error the loop will meet on its own write) stays
     /// for the loop, and callers wait behind it.
     pub(crate) fn write(mut self, bytes: &[u8]) -> Written {
-        let fd = self.0.fd.expect("a turn is only given with a socket");
+        let fd = self.slot.fd.expect("a turn is only given with a socket");
         let mut done = 0;
         while done < bytes.len() {
             let rest = &bytes[done..];
@@ -346,16 +350,16 @@ impl Turn<'_> {
                 _ => break,
             }
         }
-        if self.2 {
+        if self.quiet {
             // Failing, the loop may be woken for the answer and leave it
             // (`skipped`); `end_claim` sees to it.
-            interest(&self.0, fd, 0);
+            interest(&self.slot, fd, 0);
         }
         if done == bytes.len() {
             return Written::All;
         }
-        self.0.rest.extend_from_slice(&bytes[done..]);
-        self.0.loop_writing = true;
+        self.slot.rest.extend_from_slice(&bytes[done..]);
+        self.slot.loop_writing = true;
         Written::Part
     }
 }
